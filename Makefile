@@ -47,6 +47,9 @@ FUZZERS   := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.
 LUA_SRC   := $(shell find lua -name '*.lua' | sort)
 
 .PHONY: all deps run test bench fuzz fuzz-build install uninstall rock clean
+# Keep the sanitizer objects: they are only prerequisites of pattern rules,
+# which make would otherwise delete as intermediate files.
+.SECONDARY:
 
 all: $(B)/truthound/core.so $(B)/tplua
 
