@@ -1,0 +1,36 @@
+-- truthound: a plugin engine for Lua 5.4 applications.
+--
+--   local tp = require("truthound")
+--   tp.versioning.parse_constraint("^1.2"):is_satisfied_by("1.4.0")  --> true
+--   tp.spawn(function() tp.sleep(10) end); tp.run()
+--
+-- Submodules load on first use: tp.versioning is require("truthound.versioning").
+
+local tp = {
+  _VERSION = "truthound 0.1.0",
+  VERSION = "0.1.0",
+}
+
+-- Fields that name a submodule; anything else is nil as usual.
+local submodules = {
+  errors = "truthound.errors",
+  versioning = "truthound.versioning",
+  loop = "truthound.loop",
+  cli = "truthound.cli",
+}
+
+setmetatable(tp, {
+  __index = function(t, k)
+    local name = submodules[k]
+    if not name then return nil end
+    local m = require(name)
+    rawset(t, k, m)
+    return m
+  end,
+})
+
+-- The event loop functions live at the top level (DESIGN.md section 3).
+local loop = require("truthound.loop")
+tp.spawn, tp.run, tp.sleep, tp.now = loop.spawn, loop.run, loop.sleep, loop.now
+
+return tp
