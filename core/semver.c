@@ -261,6 +261,7 @@ typedef struct partial {
   const char *pre;
   uint32_t prelen;
   size_t pos;
+  size_t textlen;        /* bytes of 'v'? X.Y.Z('-' pre)?, build excluded */
 } partial;
 
 typedef struct rparser {
@@ -294,12 +295,10 @@ static int scan_xr(scan *sc, partial *p, int k) {
 
 /* partial ::= 'v'? xr ( '.' xr ( '.' xr qualifier? )? )? */
 static int scan_partial(scan *sc, partial *p) {
-  size_t start;
   int k, rc;
   memset(p, 0, sizeof *p);
   p->pos = sc->i;
   if (peek(sc) == 'v') { sc->i++; p->v_prefix = 1; }
-  start = sc->i;
   for (k = 0; k < 3; k++) {
     if (k > 0) {
       if (peek(sc) != '.') break;
@@ -307,6 +306,7 @@ static int scan_partial(scan *sc, partial *p) {
     }
     if ((rc = scan_xr(sc, p, k)) < 0) return rc;
   }
+  p->textlen = sc->i - p->pos;
   if (peek(sc) == '-' || peek(sc) == '+') {
     tp_semver q;
     if (p->nx < 3)
@@ -316,9 +316,19 @@ static int scan_partial(scan *sc, partial *p) {
     if ((rc = scan_qualifiers(sc, &q))) return rc;
     p->pre = q.pre;
     p->prelen = q.prelen;
+    if (q.pre) p->textlen += 1 + q.prelen;
   }
-  if (sc->i - start > TP_SEMVER_MAX_LENGTH)
-    return fail(sc, TP_SEMVER_ETOOLONG, start, "a version of at most 256 characters");
+  return 0;
+}
+
+/* node hands a comparator's version text to its version parser, which
+** refuses more than 256 characters: the text as written (with its 'v',
+** without build metadata) where node keeps it, the bare X.Y.Z-pre where it
+** rebuilds it (carets, tildes). */
+static int check_length(scan *sc, const partial *q, int keeps_v) {
+  size_t n = q->textlen - (keeps_v ? 0 : (size_t)q->v_prefix);
+  if (q->nx == 3 && n > TP_SEMVER_MAX_LENGTH)
+    return fail(sc, TP_SEMVER_ETOOLONG, q->pos, "a version of at most 256 characters");
   return 0;
 }
 
@@ -343,7 +353,10 @@ static int emit(rparser *rp, int op, uint64_t M, uint64_t m, uint64_t p,
   ** prereleases) to "any"; a 'v' in the text defeats its pattern. */
   if (gte0_eligible && op == TP_SEMVER_GE && M == 0 && m == 0 && p == 0) {
     int want_zero = rp->incpr;
-    if (want_zero ? (pre && prelen == 1 && pre[0] == '0') : !pre) c->op = TP_SEMVER_ANY;
+    if (want_zero ? (pre && prelen == 1 && pre[0] == '0') : !pre) {
+      memset(c, 0, sizeof *c);  /* "any" has no version */
+      c->op = TP_SEMVER_ANY;
+    }
   }
   return 0;
 }
@@ -448,6 +461,12 @@ static int desugar_caret(rparser *rp, const partial *q) {
 static int desugar_hyphen(rparser *rp, const partial *a, const partial *b) {
   int rc;
   uint64_t next = 0;
+  /* node keeps the text of the lower end, and of the upper end unless it
+  ** rebuilds it (a prerelease, or a bumped patch) */
+  if ((rc = check_length(&rp->sc, a, 1))) return rc;
+  if (b->pre || !rp->incpr) {
+    if ((rc = check_length(&rp->sc, b, !b->pre))) return rc;
+  }
   switch (a->nx) {
   case 0: break;
   case 1: rc = emit(rp, TP_SEMVER_GE, a->n[0], 0, 0, Z(rp), 1); if (rc) return rc; break;
@@ -513,6 +532,8 @@ static int check_follow(scan *sc) {
 }
 
 static int desugar_simple(rparser *rp, int op, const partial *q) {
+  int rc = check_length(&rp->sc, q, op != OP_TILDE && op != OP_CARET);
+  if (rc) return rc;
   if (op == OP_TILDE) return desugar_tilde(rp, q);
   if (op == OP_CARET) return desugar_caret(rp, q);
   return desugar_xrange(rp, op < 0 ? TP_SEMVER_EQ : op, q);
@@ -554,7 +575,9 @@ static int try_hyphen(rparser *rp, const partial *a, int *rc) {
 }
 
 static int same_cmp(const tp_semver_cmp *a, const tp_semver_cmp *b) {
-  return a->op == b->op && tp_semver_compare(&a->v, &b->v) == 0 &&
+  if (a->op != b->op) return 0;
+  if (a->op == TP_SEMVER_ANY) return 1;
+  return tp_semver_compare(&a->v, &b->v) == 0 &&
          a->v.prelen == b->v.prelen;  /* equal text, not just precedence */
 }
 

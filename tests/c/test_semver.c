@@ -83,6 +83,10 @@ static const char *const CANON[][3] = {
   {">=v0.0.0 <=0.0.0-beta", ">=0.0.0 <=0.0.0-beta", ">=0.0.0 <=0.0.0-beta"},
   {"v0.0.0 - 1", ">=0.0.0 <2.0.0-0", ">=0.0.0-0 <2.0.0-0"},
   {"0.0.0 - 1", "<2.0.0-0", "<2.0.0-0"},
+  /* found by tests/e2e/semver_diff.sh: "any" from >=0 kept a version */
+  {">=0 *", "*", "*"},
+  {">=0 x || >x", "*", "*"},
+  {"^x >=0.0 || 1.2.3", "*", "*"},
 };
 
 /* range, version, include_prerelease, verdict ('1', '0', 'E'). */
@@ -324,6 +328,21 @@ static void limits(void) {
   s[n - 2] = '1';
   TP_CHECKF(parse_range(&r, s, 0, &e) == 0, "'1||1||...' failed at %zu", e.pos);
   TP_CHECKF(r.nset == 1366 && r.nset <= r.capset, "nset %u cap %u", r.nset, r.capset);
+  free_range(&r);
+  /* node's 256 characters count a comparator's text as node keeps it:
+  ** with its 'v', without build metadata; carets rebuild it without 'v' */
+  memset(s, 'a', n);
+  memcpy(s, ">=v1.2.3-", 9);
+  s[9 + 250] = '\0';                      /* 'v' + 5 + '-' + 250 = 257 */
+  TP_CHECK(parse_range(&r, s, 0, &e) == TP_SEMVER_ETOOLONG);
+  free_range(&r);
+  s[0] = '^'; s[1] = '^';                  /* "^^v1..." */
+  TP_CHECKF(parse_range(&r, s + 1, 0, &e) == 0, "caret drops the v: %zu", e.pos);
+  free_range(&r);
+  memcpy(s, ">=1.2.3+", 8);
+  memset(s + 8, 'b', 251);                 /* build metadata does not count */
+  s[8 + 251] = '\0';
+  TP_CHECKF(parse_range(&r, s, 0, &e) == 0, "long build refused at %zu", e.pos);
   free_range(&r);
   free(s);
 }
