@@ -26,6 +26,33 @@ typedef struct l_range {
   /* comparators, then set ends, follow */
 } l_range;
 
+/* Every function of this file has two upvalues, the metatables of
+** constraints and versions: checking a userdata's type against an upvalue
+** spares the registry lookup of luaL_checkudata on the hot paths. */
+#define RANGE_UP lua_upvalueindex(1)
+#define VERSION_UP lua_upvalueindex(2)
+
+static void *test_udata(lua_State *L, int idx, int up) {
+  void *p = lua_touserdata(L, idx);
+  int same;
+  if (p == NULL || !lua_getmetatable(L, idx)) return NULL;
+  same = lua_rawequal(L, -1, up);
+  lua_pop(L, 1);
+  return same ? p : NULL;
+}
+
+static l_range *check_range(lua_State *L, int idx) {
+  l_range *lr = test_udata(L, idx, RANGE_UP);
+  if (lr == NULL) luaL_typeerror(L, idx, RANGE_MT);
+  return lr;
+}
+
+static l_version *check_version_ud(lua_State *L, int idx) {
+  l_version *lv = test_udata(L, idx, VERSION_UP);
+  if (lv == NULL) luaL_typeerror(L, idx, VERSION_MT);
+  return lv;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Errors                                                                  */
 /* ---------------------------------------------------------------------- */
@@ -60,7 +87,7 @@ static int raise_syntax(lua_State *L, const char *kind, const char *what,
 /* include_prerelease from an options table at idx (absent: dflt). */
 static int opt_flags(lua_State *L, int idx, int dflt) {
   int flags;
-  if (lua_isnoneornil(L, idx)) return dflt;
+  if (lua_gettop(L) < idx || lua_isnil(L, idx)) return dflt;
   luaL_checktype(L, idx, LUA_TTABLE);
   lua_getfield(L, idx, "include_prerelease");
   flags = lua_isnil(L, -1) ? dflt : (lua_toboolean(L, -1) ? TP_SEMVER_INCLUDE_PRERELEASE : 0);
@@ -78,7 +105,7 @@ static const tp_semver *check_version(lua_State *L, int idx, tp_semver *tmp) {
   const char *s;
   tp_semver_error e;
   if (lua_type(L, idx) != LUA_TSTRING) {  /* strings first: the hot path */
-    l_version *lv = luaL_testudata(L, idx, VERSION_MT);
+    l_version *lv = test_udata(L, idx, VERSION_UP);
     if (!lv) luaL_typeerror(L, idx, "version string or Version");
     return &lv->v;
   }
@@ -97,12 +124,13 @@ static int version_parse(lua_State *L) {
   lv->v = *v;
   lua_pushvalue(L, 1);          /* keep the text the pointers refer to */
   lua_setiuservalue(L, -2, 1);
-  luaL_setmetatable(L, VERSION_MT);
+  lua_pushvalue(L, VERSION_UP);
+  lua_setmetatable(L, -2);
   return 1;
 }
 
 static int version_tostring(lua_State *L) {
-  l_version *lv = luaL_checkudata(L, 1, VERSION_MT);
+  l_version *lv = check_version_ud(L, 1);
   luaL_Buffer b;
   size_t n = tp_semver_format(&lv->v, NULL, 0);
   tp_semver_format(&lv->v, luaL_buffinitsize(L, &b, n + 1), n + 1);
@@ -164,14 +192,18 @@ static void push_idents(lua_State *L, const char *p, uint32_t n, int numbers) {
 }
 
 static int version_index(lua_State *L) {
-  l_version *lv = luaL_checkudata(L, 1, VERSION_MT);
+  l_version *lv = check_version_ud(L, 1);
   const char *k = luaL_checkstring(L, 2);
   if (strcmp(k, "major") == 0) lua_pushinteger(L, (lua_Integer)lv->v.major);
   else if (strcmp(k, "minor") == 0) lua_pushinteger(L, (lua_Integer)lv->v.minor);
   else if (strcmp(k, "patch") == 0) lua_pushinteger(L, (lua_Integer)lv->v.patch);
   else if (strcmp(k, "prerelease") == 0) push_idents(L, lv->v.pre, lv->v.prelen, 1);
   else if (strcmp(k, "build") == 0) push_idents(L, lv->v.build, lv->v.buildlen, 0);
-  else if (strcmp(k, "compare") == 0) lua_pushcfunction(L, version_compare);
+  else if (strcmp(k, "compare") == 0) {
+    lua_pushvalue(L, RANGE_UP);
+    lua_pushvalue(L, VERSION_UP);
+    lua_pushcclosure(L, version_compare, 2);
+  }
   else lua_pushnil(L);
   return 1;
 }
@@ -219,7 +251,8 @@ static l_range *range_new(lua_State *L, int idx, int flags) {
   memcpy(lr->r.end, tmp.end, endsize);
   lua_pushvalue(L, idx);
   lua_setiuservalue(L, -2, 1);
-  luaL_setmetatable(L, RANGE_MT);
+  lua_pushvalue(L, RANGE_UP);
+  lua_setmetatable(L, -2);
   if (tmp.cmp != stack_cmp) lua_remove(L, -2);  /* the scratch userdata */
   return lr;
 }
@@ -233,7 +266,7 @@ static int range_parse(lua_State *L) {
 /* The constraint at idx compiled for flags: itself, or its lazily built
 ** twin for the other include_prerelease value. */
 static const tp_semver_range *range_for(lua_State *L, int idx, int flags) {
-  l_range *lr = luaL_checkudata(L, idx, RANGE_MT);
+  l_range *lr = check_range(L, idx);
   l_range *twin;
   if (lr->flags == flags) return &lr->r;
   if (lua_getiuservalue(L, idx, 2) == LUA_TUSERDATA) {
@@ -252,7 +285,7 @@ static const tp_semver_range *range_for(lua_State *L, int idx, int flags) {
 
 /* c:is_satisfied_by(version [, {include_prerelease = bool}]) */
 static int range_test(lua_State *L) {
-  l_range *lr = luaL_checkudata(L, 1, RANGE_MT);
+  l_range *lr = check_range(L, 1);
   int flags = opt_flags(L, 3, lr->flags);
   const tp_semver_range *r = flags == lr->flags ? &lr->r : range_for(L, 1, flags);
   tp_semver tmp;
@@ -270,7 +303,7 @@ static int range_satisfies(lua_State *L) {
   tp_semver tmp;
   size_t len;
   const char *s;
-  l_range *lr = luaL_testudata(L, 2, RANGE_MT);
+  l_range *lr = test_udata(L, 2, RANGE_UP);
   int flags = opt_flags(L, 3, lr ? lr->flags : 0);
   if (lr) {
     rp = range_for(L, 2, flags);
@@ -290,7 +323,7 @@ static int range_satisfies(lua_State *L) {
 }
 
 static int range_tostring(lua_State *L) {
-  l_range *lr = luaL_checkudata(L, 1, RANGE_MT);
+  l_range *lr = check_range(L, 1);
   luaL_Buffer b;
   size_t n = tp_semver_range_format(&lr->r, NULL, 0);
   tp_semver_range_format(&lr->r, luaL_buffinitsize(L, &b, n + 1), n + 1);
@@ -301,7 +334,7 @@ static int range_tostring(lua_State *L) {
 /* c:intersects(other [, opts]): some version could satisfy both (node's
 ** Range.intersects). other may be a constraint or a string. */
 static int range_intersects(lua_State *L) {
-  l_range *lr = luaL_checkudata(L, 1, RANGE_MT);
+  l_range *lr = check_range(L, 1);
   int flags = opt_flags(L, 3, lr->flags);
   const tp_semver_range *a, *b;
   if (lua_type(L, 2) == LUA_TSTRING) {
@@ -316,14 +349,14 @@ static int range_intersects(lua_State *L) {
 
 /* c:source(): the text it was parsed from. */
 static int range_source(lua_State *L) {
-  luaL_checkudata(L, 1, RANGE_MT);
+  check_range(L, 1);
   lua_getiuservalue(L, 1, 1);
   return 1;
 }
 
 /* c:include_prerelease(): the option it was parsed with. */
 static int range_incpr(lua_State *L) {
-  l_range *lr = luaL_checkudata(L, 1, RANGE_MT);
+  l_range *lr = check_range(L, 1);
   lua_pushboolean(L, lr->flags & TP_SEMVER_INCLUDE_PRERELEASE);
   return 1;
 }
@@ -334,6 +367,11 @@ static const luaL_Reg version_meta[] = {
   {"__eq", version_eq},
   {"__lt", version_lt},
   {"__le", version_le},
+  {NULL, NULL}
+};
+
+static const luaL_Reg range_meta[] = {
+  {"__tostring", range_tostring},
   {NULL, NULL}
 };
 
@@ -354,20 +392,27 @@ static const luaL_Reg semver_funcs[] = {
   {NULL, NULL}
 };
 
+/* Set the functions of l into the table at idx, with the two metatables
+** as upvalues. */
+static void set_funcs(lua_State *L, int idx, const luaL_Reg *l) {
+  idx = lua_absindex(L, idx);
+  lua_pushvalue(L, idx);
+  luaL_getmetatable(L, RANGE_MT);
+  luaL_getmetatable(L, VERSION_MT);
+  luaL_setfuncs(L, l, 2);
+  lua_pop(L, 1);
+}
+
 void tpL_open_semver(lua_State *L) {
   luaL_newmetatable(L, VERSION_MT);
-  luaL_setfuncs(L, version_meta, 0);
-  lua_pop(L, 1);
   luaL_newmetatable(L, RANGE_MT);
-  lua_pushcfunction(L, range_tostring);
-  lua_setfield(L, -2, "__tostring");
-  luaL_newlib(L, range_methods);
-  lua_pushvalue(L, -1);
-  lua_setfield(L, -3, "__index");
-  /* core.semver.methods: the Lua layer adds its methods to constraints */
-  luaL_newlib(L, semver_funcs);
-  lua_insert(L, -2);
-  lua_setfield(L, -2, "methods");
-  lua_remove(L, -2);  /* the metatable */
-  lua_setfield(L, -2, "semver");
+  set_funcs(L, -2, version_meta);
+  lua_newtable(L);                      /* the methods of constraints */
+  set_funcs(L, -1, range_methods);
+  lua_setfield(L, -2, "__index");
+  set_funcs(L, -1, range_meta);
+  lua_newtable(L);                      /* core.semver */
+  set_funcs(L, -1, semver_funcs);
+  lua_setfield(L, -4, "semver");
+  lua_pop(L, 2);                        /* the two metatables */
 }

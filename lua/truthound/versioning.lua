@@ -29,8 +29,6 @@ M.compare = semver.compare
 -- a string, parsed on every call.
 M.satisfies = semver.satisfies
 
-local methods = semver.methods   -- shared by every VersionConstraint
-
 local VersionConstraint = {}
 M.VersionConstraint = VersionConstraint
 
