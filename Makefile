@@ -42,6 +42,7 @@ CORE_HDR  := $(wildcard core/*.h core/lua/*.h)
 CORE_OBJ  := $(CORE_SRC:%.c=$(B)/obj/%.o)
 BIND_OBJ  := $(BIND_SRC:%.c=$(B)/obj/%.o)
 ASAN_OBJ  := $(CORE_SRC:%.c=$(B)/asan/%.o)
+ASAN_BIND := $(BIND_SRC:%.c=$(B)/asan/%.o)
 CTESTS    := $(patsubst tests/c/%.c,$(B)/asan/tests/%,$(wildcard tests/c/test_*.c))
 FUZZERS   := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 LUA_SRC   := $(shell find lua -name '*.lua' | sort)
@@ -59,7 +60,7 @@ deps:
 run: deps all
 	$(B)/tplua run examples/manifest.lua
 
-test: deps all $(CTESTS) fuzz-build
+test: deps all $(CTESTS) $(B)/asan/truthound/core.so fuzz-build
 	@scripts/test.sh
 
 bench: deps all
@@ -83,10 +84,16 @@ $(B)/truthound/core.so: $(CORE_OBJ) $(BIND_OBJ)
 $(B)/tplua: $(B)/obj/core/tplua.o $(CORE_OBJ) $(BIND_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(HOSTLIBS)
 
-# C unit tests: the core alone, built with ASan and UBSan.
+# C unit tests: the core alone, built with ASan and UBSan. The same objects
+# make a sanitized core.so that the busted specs load (with libasan
+# preloaded into lua5.4), so the bindings run under the sanitizers too.
 $(B)/asan/%.o: %.c $(CORE_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) $(WARN) $(DEFS) -c $< -o $@
+	$(CC) $(SANFLAGS) $(WARN) $(DEFS) -fPIC -c $< -o $@
+
+$(B)/asan/truthound/core.so: $(ASAN_OBJ) $(ASAN_BIND)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -shared -o $@ $^ $(SYSLIBS)
 
 $(B)/asan/tests/%: tests/c/%.c tests/c/tp_test.h $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
