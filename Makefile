@@ -35,17 +35,16 @@ HOSTLIBS := -llua5.4 -ledit $(SYSLIBS) -ldl
 SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
 
-CORE_SRC  := $(sort $(wildcard core/*.c))
+CORE_SRC  := $(sort $(wildcard core/*.c core/sandbox/*.c))
 CORE_SRC  := $(filter-out core/tplua.c,$(CORE_SRC))
 BIND_SRC  := $(sort $(wildcard core/lua/*.c))
-CORE_HDR  := $(wildcard core/*.h core/lua/*.h)
+CORE_HDR  := $(wildcard core/*.h core/sandbox/*.h core/lua/*.h)
 CORE_OBJ  := $(CORE_SRC:%.c=$(B)/obj/%.o)
 BIND_OBJ  := $(BIND_SRC:%.c=$(B)/obj/%.o)
 ASAN_OBJ  := $(CORE_SRC:%.c=$(B)/asan/%.o)
 ASAN_BIND := $(BIND_SRC:%.c=$(B)/asan/%.o)
 CTESTS    := $(patsubst tests/c/%.c,$(B)/asan/tests/%,$(wildcard tests/c/test_*.c))
 FUZZERS   := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
-LUA_SRC   := $(shell find lua -name '*.lua' | sort)
 
 .PHONY: all deps run test bench fuzz fuzz-build install uninstall rock clean
 # Keep the sanitizer objects: they are only prerequisites of pattern rules,
@@ -99,16 +98,19 @@ $(B)/asan/tests/%: tests/c/%.c tests/c/tp_test.h $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) $(WARN) $(DEFS) -Itests/c -o $@ $< $(ASAN_OBJ) $(SYSLIBS)
 
-# libFuzzer harnesses: clang, the core compiled in with the fuzzer.
-$(B)/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(CORE_HDR)
+# libFuzzer harnesses: clang, the core and its bindings compiled in with the
+# fuzzer. Harnesses of Lua-side parsers embed liblua, preload truthound.core
+# and find lua/ through TP_SOURCE_DIR.
+$(B)/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(BIND_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined $(DEFS) -o $@ $< $(CORE_SRC) $(SYSLIBS)
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined $(DEFS) \
+	  -DTP_SOURCE_DIR='"$(CURDIR)"' -o $@ $< $(CORE_SRC) $(BIND_SRC) $(SYSLIBS) -llua5.4
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/truthound $(DESTDIR)$(LUADIR)
 	install -m 755 $(B)/tplua $(DESTDIR)$(BINDIR)/tplua
 	install -m 755 $(B)/truthound/core.so $(DESTDIR)$(LIBDIR)/truthound/core.so
-	cd lua && for f in $$(find truthound -name '*.lua'); do \
+	cd lua && for f in $$(find -L truthound -name '*.lua'); do \
 	  install -D -m 644 $$f $(DESTDIR)$(LUADIR)/$$f || exit 1; done
 
 uninstall:

@@ -39,5 +39,6 @@ int luaopen_truthound_core(lua_State *L) {
   lua_setfield(L, -2, "set_raise");
   tpL_open_semver(L);
   tpL_open_loop(L);
+  tpL_open_datafile(L);
   return 1;
 }

@@ -16,6 +16,7 @@ TP_EXPORT int luaopen_truthound_core(lua_State *L);
 ** stack: core.semver, core.loop, ... */
 void tpL_open_semver(lua_State *L);
 void tpL_open_loop(lua_State *L);
+void tpL_open_datafile(lua_State *L);
 
 /* The state's loop and the anchoring of its operations (l_loop.c): a
 ** binding that starts a waiting operation anchors its Lua object while it

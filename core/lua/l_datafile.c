@@ -1,0 +1,258 @@
+/*
+** l_datafile.c: evaluate a data file in a state of its own (core.datafile).
+**
+** policy.lua and plugin.lua files may come from someone you do not trust,
+** yet they are Lua chunks. We run each one in a fresh lua_State that has no
+** libraries at all (so no string metatable, no load, no pcall to swallow an
+** error), whose allocator refuses to go past a byte cap and whose count hook
+** raises once an instruction budget is spent. Only text chunks load. What
+** the chunk returns is then copied into the caller's state as plain data:
+** tables with string or integer keys, strings, numbers, booleans. Nothing of
+** the data state survives the call, and no code from it ever runs in the
+** caller's state (the copy uses raw access only).
+**
+**   core.datafile.eval(src, chunkname, instructions, memory_bytes)
+**     -> value                              on success (nil if it returned nothing)
+**     -> nil, what, message [, path]        on failure; what is one of
+**        "syntax", "runtime", "budget", "memory", "value"
+*/
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua/l_core.h"
+
+#define MAX_DEPTH 100      /* nesting of the returned data */
+#define PATH_MAX_LEN 240   /* of a dotted path in a message */
+
+/* ---------------------------------------------------------------------- */
+/* The data state: a capped allocator and a budget hook                    */
+/* ---------------------------------------------------------------------- */
+
+typedef struct cap {
+  size_t used, limit;
+} cap;
+
+static void *cap_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  cap *c = ud;
+  void *p;
+  if (ptr == NULL) osize = 0;  /* then osize only tells the object's type */
+  if (nsize == 0) {
+    free(ptr);
+    c->used -= osize;
+    return NULL;
+  }
+  if (nsize > osize && nsize - osize > c->limit - c->used) return NULL;
+  p = realloc(ptr, nsize);
+  if (p != NULL) c->used = c->used - osize + nsize;
+  return p;
+}
+
+/* Raise where the chunk is ("name:line:"): the error leaves through the
+** chunk's pcall, since the data state has no pcall of its own. */
+static void budget_hook(lua_State *D, lua_Debug *ar) {
+  lua_sethook(D, NULL, 0, 0);
+  lua_getinfo(D, "Sl", ar);
+  luaL_error(D, "%s:%d: instruction budget exhausted", ar->short_src, ar->currentline);
+}
+
+/* Load and run src in D: its value is left on D's stack. */
+static int run_chunk(lua_State *D, const char *src, size_t len, const char *name,
+                     int instructions) {
+  int status = luaL_loadbufferx(D, src, len, name, "t");
+  if (status != LUA_OK) return status;
+  lua_newtable(D);                    /* an empty _ENV, whatever the registry holds */
+  lua_setupvalue(D, -2, 1);
+  lua_sethook(D, budget_hook, LUA_MASKCOUNT, instructions);
+  status = lua_pcall(D, 0, 1, 0);
+  lua_sethook(D, NULL, 0, 0);
+  return status;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Copying plain data out of the data state                                */
+/* ---------------------------------------------------------------------- */
+
+typedef struct copier {
+  lua_State *D, *L;
+  int seen;                /* L index: D table pointer -> copy, or false while in progress */
+  char path[PATH_MAX_LEN + 16];
+  size_t pathlen;
+  const char *why;         /* set on failure */
+} copier;
+
+static int is_alpha(char ch) { return ch == '_' || ((ch | 32) >= 'a' && (ch | 32) <= 'z'); }
+
+/* A Lua name, so the path can say ".name" rather than ["name"]. */
+static int is_name(const char *s, size_t n) {
+  size_t i;
+  if (n == 0 || !is_alpha(s[0])) return 0;
+  for (i = 1; i < n; i++)
+    if (!is_alpha(s[i]) && !(s[i] >= '0' && s[i] <= '9')) return 0;
+  return 1;
+}
+
+/* Append the key on top of D to the path (".name", "[3]", "[\"x y\"]"). */
+static size_t path_push(copier *c) {
+  size_t old = c->pathlen, room = PATH_MAX_LEN - old;
+  char *p = c->path + old;
+  int n;
+  if (old >= PATH_MAX_LEN) return old;
+  if (lua_type(c->D, -2) == LUA_TSTRING) {
+    size_t kl;
+    const char *k = lua_tolstring(c->D, -2, &kl);
+    if (is_name(k, kl))
+      n = snprintf(p, room, "%s%.*s", old ? "." : "", (int)kl, k);
+    else
+      n = snprintf(p, room, "[\"%.*s\"]", (int)(kl > 40 ? 40 : kl), k);
+  } else if (lua_isinteger(c->D, -2)) {
+    n = snprintf(p, room, "[%lld]", (long long)lua_tointeger(c->D, -2));
+  } else if (lua_type(c->D, -2) == LUA_TNUMBER) {
+    n = snprintf(p, room, "[%.14g]", (double)lua_tonumber(c->D, -2));
+  } else if (lua_type(c->D, -2) == LUA_TBOOLEAN) {
+    n = snprintf(p, room, "[%s]", lua_toboolean(c->D, -2) ? "true" : "false");
+  } else {
+    n = snprintf(p, room, "[%s]", luaL_typename(c->D, -2));
+  }
+  c->pathlen = old + ((size_t)n < room ? (size_t)n : room - 1);
+  return old;
+}
+
+static int copy_value(copier *c, int depth);
+
+/* The table on top of D, copied to a new table on top of L. */
+static int copy_table(copier *c, int depth) {
+  lua_State *D = c->D, *L = c->L;
+  const void *id = lua_topointer(D, -1);
+  if (depth > MAX_DEPTH) { c->why = "tables nested more than 100 deep"; return 0; }
+  if (lua_getmetatable(D, -1)) { lua_pop(D, 1); c->why = "a table with a metatable"; return 0; }
+  if (!lua_checkstack(L, 4) || !lua_checkstack(D, 4)) { c->why = "data nested too deep"; return 0; }
+  lua_pushlightuserdata(L, (void *)id);
+  if (lua_rawget(L, c->seen) != LUA_TNIL) {
+    if (lua_toboolean(L, -1)) return 1;           /* shared: reuse the copy */
+    c->why = "a table that contains itself (a cycle)";
+    return 0;
+  }
+  lua_pop(L, 1);
+  lua_pushlightuserdata(L, (void *)id);           /* in progress */
+  lua_pushboolean(L, 0);
+  lua_rawset(L, c->seen);
+  lua_newtable(L);
+  lua_pushnil(D);
+  while (lua_next(D, -2)) {
+    size_t saved = path_push(c);
+    int kt = lua_type(D, -2);
+    if (kt == LUA_TSTRING) {
+      size_t kl;
+      const char *k = lua_tolstring(D, -2, &kl);
+      lua_pushlstring(L, k, kl);
+    } else if (kt == LUA_TNUMBER && lua_isinteger(D, -2)) {
+      lua_pushinteger(L, lua_tointeger(D, -2));
+    } else {
+      c->why = kt == LUA_TNUMBER ? "a key that is a fractional number"
+                                 : "a key that is neither a string nor an integer";
+      return 0;
+    }
+    if (!copy_value(c, depth + 1)) return 0;
+    lua_rawset(L, -3);
+    lua_pop(D, 1);
+    c->pathlen = saved;
+    c->path[saved] = '\0';
+  }
+  lua_pushlightuserdata(L, (void *)id);           /* done: later references share it */
+  lua_pushvalue(L, -2);
+  lua_rawset(L, c->seen);
+  return 1;
+}
+
+/* The value on top of D, copied to the top of L. */
+static int copy_value(copier *c, int depth) {
+  lua_State *D = c->D, *L = c->L;
+  switch (lua_type(D, -1)) {
+  case LUA_TNIL: lua_pushnil(L); return 1;
+  case LUA_TBOOLEAN: lua_pushboolean(L, lua_toboolean(D, -1)); return 1;
+  case LUA_TNUMBER:
+    if (lua_isinteger(D, -1)) lua_pushinteger(L, lua_tointeger(D, -1));
+    else lua_pushnumber(L, lua_tonumber(D, -1));
+    return 1;
+  case LUA_TSTRING: {
+    size_t n;
+    const char *s = lua_tolstring(D, -1, &n);
+    lua_pushlstring(L, s, n);
+    return 1;
+  }
+  case LUA_TTABLE: return copy_table(c, depth);
+  case LUA_TFUNCTION: c->why = "a function"; return 0;
+  default: c->why = "a value that is not data"; return 0;
+  }
+}
+
+/* ---------------------------------------------------------------------- */
+/* core.datafile.eval                                                      */
+/* ---------------------------------------------------------------------- */
+
+static int fail(lua_State *L, const char *what, const char *message, const char *path) {
+  lua_settop(L, 0);
+  lua_pushnil(L);
+  lua_pushstring(L, what);
+  lua_pushstring(L, message);
+  if (path) lua_pushstring(L, path); else lua_pushnil(L);
+  return 4;
+}
+
+static int datafile_eval(lua_State *L) {
+  size_t len;
+  const char *src = luaL_checklstring(L, 1, &len);
+  const char *name = luaL_checkstring(L, 2);
+  lua_Integer instructions = luaL_checkinteger(L, 3);
+  lua_Integer memory = luaL_checkinteger(L, 4);
+  cap c = {0, 0};
+  copier cp;
+  lua_State *D;
+  int status, ok;
+  luaL_argcheck(L, instructions > 0 && instructions <= INT_MAX, 3, "out of range");
+  luaL_argcheck(L, memory > 0, 4, "out of range");
+  c.limit = (size_t)memory;
+  D = lua_newstate(cap_alloc, &c);
+  if (D == NULL) return fail(L, "memory", "not enough memory to start a data state", NULL);
+  status = run_chunk(D, src, len, name, (int)instructions);
+  if (status != LUA_OK) {
+    const char *msg = lua_tostring(D, -1);
+    const char *what = status == LUA_ERRSYNTAX ? "syntax"
+                     : status == LUA_ERRMEM ? "memory" : "runtime";
+    if (status == LUA_ERRRUN && msg && strstr(msg, "instruction budget exhausted")) what = "budget";
+    lua_settop(L, 0);
+    lua_pushnil(L);
+    lua_pushstring(L, what);
+    lua_pushstring(L, msg ? msg : "(error object is not a string)");  /* copied before D goes */
+    lua_pushnil(L);
+    lua_close(D);
+    return 4;
+  }
+  memset(&cp, 0, sizeof cp);
+  cp.D = D;
+  cp.L = L;
+  lua_settop(L, 0);
+  lua_newtable(L);
+  cp.seen = lua_gettop(L);
+  ok = copy_value(&cp, 0);
+  if (!ok) {
+    char why[96], path[sizeof cp.path];
+    snprintf(why, sizeof why, "%s", cp.why);
+    snprintf(path, sizeof path, "%s", cp.path);
+    lua_close(D);
+    return fail(L, "value", why, path);
+  }
+  lua_close(D);
+  return 1;
+}
+
+static const luaL_Reg datafile_funcs[] = {
+  {"eval", datafile_eval},
+  {NULL, NULL}
+};
+
+void tpL_open_datafile(lua_State *L) {
+  luaL_newlib(L, datafile_funcs);
+  lua_setfield(L, -2, "datafile");
+}
