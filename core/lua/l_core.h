@@ -17,6 +17,8 @@ TP_EXPORT int luaopen_truthound_core(lua_State *L);
 void tpL_open_semver(lua_State *L);
 void tpL_open_loop(lua_State *L);
 void tpL_open_datafile(lua_State *L);
+void tpL_open_fs(lua_State *L);
+void tpL_open_probe(lua_State *L);
 
 /* The state's loop and the anchoring of its operations (l_loop.c): a
 ** binding that starts a waiting operation anchors its Lua object while it

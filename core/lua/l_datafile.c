@@ -15,6 +15,8 @@
 **     -> value                              on success (nil if it returned nothing)
 **     -> nil, what, message [, path]        on failure; what is one of
 **        "syntax", "runtime", "budget", "memory", "value"
+**   core.datafile.key_text(prefix, key) -> the path prefix.key, prefix[3],
+**        prefix["odd key"], written the one way every message uses
 */
 #include <limits.h>
 #include <stdlib.h>
@@ -92,29 +94,51 @@ static int is_name(const char *s, size_t n) {
   return 1;
 }
 
-/* Append the key on top of D to the path (".name", "[3]", "[\"x y\"]"). */
-static size_t path_push(copier *c) {
-  size_t old = c->pathlen, room = PATH_MAX_LEN - old;
-  char *p = c->path + old;
-  int n;
-  if (old >= PATH_MAX_LEN) return old;
-  if (lua_type(c->D, -2) == LUA_TSTRING) {
-    size_t kl;
-    const char *k = lua_tolstring(c->D, -2, &kl);
-    if (is_name(k, kl))
-      n = snprintf(p, room, "%s%.*s", old ? "." : "", (int)kl, k);
+/* Append to out (room bytes left, always terminated) the path component
+** of the key at idx of S: "name" (".name" after a prefix), ["any text"]
+** with quotes, backslashes and control bytes escaped so that a path stays
+** on one line, [3], [1.5], [true]. Returns the bytes written. */
+static size_t key_text(char *out, size_t room, int root, lua_State *S, int idx) {
+  size_t n = 0, len, i;
+  const char *k;
+  if (room == 0) return 0;
+  switch (lua_type(S, idx)) {
+  case LUA_TSTRING:
+    k = lua_tolstring(S, idx, &len);
+    if (is_name(k, len)) {
+      n = (size_t)snprintf(out, room, "%s%s", root ? "" : ".", k);
+      break;
+    }
+    n = (size_t)snprintf(out, room, "[\"");
+    for (i = 0; i < len && n + 6 < room; i++) {   /* room for one escape */
+      unsigned char ch = (unsigned char)k[i];
+      if (ch == '"' || ch == '\\') n += (size_t)snprintf(out + n, room - n, "\\%c", ch);
+      else if (ch == '\n') n += (size_t)snprintf(out + n, room - n, "\\n");
+      else if (ch < 0x20 || ch >= 0x7f) n += (size_t)snprintf(out + n, room - n, "\\%03u", ch);
+      else out[n++] = (char)ch;
+    }
+    n += (size_t)snprintf(out + n, room - n, "\"]");
+    break;
+  case LUA_TNUMBER:
+    if (lua_isinteger(S, idx))
+      n = (size_t)snprintf(out, room, "[%lld]", (long long)lua_tointeger(S, idx));
     else
-      n = snprintf(p, room, "[\"%.*s\"]", (int)(kl > 40 ? 40 : kl), k);
-  } else if (lua_isinteger(c->D, -2)) {
-    n = snprintf(p, room, "[%lld]", (long long)lua_tointeger(c->D, -2));
-  } else if (lua_type(c->D, -2) == LUA_TNUMBER) {
-    n = snprintf(p, room, "[%.14g]", (double)lua_tonumber(c->D, -2));
-  } else if (lua_type(c->D, -2) == LUA_TBOOLEAN) {
-    n = snprintf(p, room, "[%s]", lua_toboolean(c->D, -2) ? "true" : "false");
-  } else {
-    n = snprintf(p, room, "[%s]", luaL_typename(c->D, -2));
+      n = (size_t)snprintf(out, room, "[%.14g]", (double)lua_tonumber(S, idx));
+    break;
+  case LUA_TBOOLEAN:
+    n = (size_t)snprintf(out, room, "[%s]", lua_toboolean(S, idx) ? "true" : "false");
+    break;
+  default:
+    n = (size_t)snprintf(out, room, "[%s]", luaL_typename(S, idx));
   }
-  c->pathlen = old + ((size_t)n < room ? (size_t)n : room - 1);
+  return n < room ? n : room - 1;   /* snprintf truncated */
+}
+
+/* Append the key on top-but-one of D to the path; returns the old length. */
+static size_t path_push(copier *c) {
+  size_t old = c->pathlen;
+  if (old < PATH_MAX_LEN)
+    c->pathlen += key_text(c->path + old, PATH_MAX_LEN - old, old == 0, c->D, -2);
   return old;
 }
 
@@ -247,8 +271,21 @@ static int datafile_eval(lua_State *L) {
   return 1;
 }
 
+/* key_text(prefix, key) -> prefix extended by key, as paths in messages
+** and in truthound.datafile's line map are written. */
+static int datafile_key_text(lua_State *L) {
+  size_t plen;
+  const char *prefix = luaL_checklstring(L, 1, &plen);
+  char buf[PATH_MAX_LEN + 16];
+  luaL_checkany(L, 2);
+  key_text(buf, sizeof buf, plen == 0, L, 2);
+  lua_pushfstring(L, "%s%s", prefix, buf);
+  return 1;
+}
+
 static const luaL_Reg datafile_funcs[] = {
   {"eval", datafile_eval},
+  {"key_text", datafile_key_text},
   {NULL, NULL}
 };
 

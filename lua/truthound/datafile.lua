@@ -83,13 +83,10 @@ local function string_value(tok)
   return ok and v or nil
 end
 
-local function key_text(prefix, key)
-  if math.type(key) == "integer" then return ("%s[%d]"):format(prefix, key) end
-  if key:match("^[%a_][%w_]*$") then
-    return prefix == "" and key or (prefix .. "." .. key)
-  end
-  return ("%s[%q]"):format(prefix, key)
-end
+-- The path prefix.key, prefix[3] or prefix["odd key"], written exactly as
+-- the data state's copier writes the path of a bad value.
+local key_text = core.datafile.key_text
+datafile.key_text = key_text
 
 local OPEN = {["("] = true, ["["] = true, ["{"] = true}
 local CLOSE = {[")"] = true, ["]"] = true, ["}"] = true}

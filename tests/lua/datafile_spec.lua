@@ -91,6 +91,15 @@ describe("datafile.eval", function()
     end
   end)
 
+  it("keeps a hostile key on one line of the message", function()
+    local e = eval_error('return {["a\\nb\\"] = 1"] = function() end}')
+    assert.are.equal('["a\\nb\\"] = 1"]', e.field)
+    assert.is_nil(e.message:find("\n"))
+    assert.are.equal('["x\\ny"]', datafile.key_text("", "x\ny"))
+    assert.are.equal('p[3]', datafile.key_text("p", 3))
+    assert.are.equal('p.q', datafile.key_text("p", "q"))
+  end)
+
   it("knows the line of a bad value when the constructor shows it", function()
     local e = eval_error("return {\n  ok = 1,\n  bad = function() end,\n}")
     assert.are.equal(3, e.line)
