@@ -1,0 +1,6 @@
+return {
+  id = "function",
+  version = "1.0.0",
+  entry = "main",
+  hooks = {activate = function() return true end},
+}

@@ -1,0 +1,1 @@
+return {id = "globals", version = os.getenv("VERSION"), entry = "main"}

@@ -1,0 +1,4 @@
+return {
+  id = "syntax"
+  version = "1.0.0",
+}

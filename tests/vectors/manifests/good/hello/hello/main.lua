@@ -1,0 +1,3 @@
+local M = {}
+function M.activate() return "hello" end
+return M

@@ -1,0 +1,5 @@
+return {
+  id = "pkg-init",
+  version = "2.0.0",
+  entry = "core",
+}
