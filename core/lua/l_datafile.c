@@ -88,7 +88,7 @@ static int is_alpha(char ch) { return ch == '_' || ((ch | 32) >= 'a' && (ch | 32
 /* A Lua name, so the path can say ".name" rather than ["name"]. */
 static int is_name(const char *s, size_t n) {
   size_t i;
-  if (n == 0 || !is_alpha(s[0])) return 0;
+  if (n == 0 || n > PATH_MAX_LEN || !is_alpha(s[0])) return 0;  /* long: never shown whole */
   for (i = 1; i < n; i++)
     if (!is_alpha(s[i]) && !(s[i] >= '0' && s[i] <= '9')) return 0;
   return 1;
@@ -144,13 +144,36 @@ static size_t path_push(copier *c) {
 
 static int copy_value(copier *c, int depth);
 
+/* Push onto L a copy of the string at idx of D. A long string is copied
+** once and shared afterwards, like a table (short ones L interns anyway):
+** otherwise a file could refer to one 4 MiB string from a thousand places
+** and make the caller allocate 4 GiB. */
+static void push_string(copier *c, int idx) {
+  lua_State *D = c->D, *L = c->L;
+  size_t n;
+  const char *s = lua_tolstring(D, idx, &n);
+  const void *id;
+  if (n <= 40) {
+    lua_pushlstring(L, s, n);
+    return;
+  }
+  id = lua_topointer(D, idx);
+  lua_pushlightuserdata(L, (void *)id);
+  if (lua_rawget(L, c->seen) == LUA_TSTRING) return;
+  lua_pop(L, 1);
+  lua_pushlstring(L, s, n);
+  lua_pushlightuserdata(L, (void *)id);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, c->seen);
+}
+
 /* The table on top of D, copied to a new table on top of L. */
 static int copy_table(copier *c, int depth) {
   lua_State *D = c->D, *L = c->L;
   const void *id = lua_topointer(D, -1);
   if (depth > MAX_DEPTH) { c->why = "tables nested more than 100 deep"; return 0; }
   if (lua_getmetatable(D, -1)) { lua_pop(D, 1); c->why = "a table with a metatable"; return 0; }
-  if (!lua_checkstack(L, 4) || !lua_checkstack(D, 4)) { c->why = "data nested too deep"; return 0; }
+  if (!lua_checkstack(L, 8) || !lua_checkstack(D, 4)) { c->why = "data nested too deep"; return 0; }
   lua_pushlightuserdata(L, (void *)id);
   if (lua_rawget(L, c->seen) != LUA_TNIL) {
     if (lua_toboolean(L, -1)) return 1;           /* shared: reuse the copy */
@@ -167,9 +190,7 @@ static int copy_table(copier *c, int depth) {
     size_t saved = path_push(c);
     int kt = lua_type(D, -2);
     if (kt == LUA_TSTRING) {
-      size_t kl;
-      const char *k = lua_tolstring(D, -2, &kl);
-      lua_pushlstring(L, k, kl);
+      push_string(c, -2);
     } else if (kt == LUA_TNUMBER && lua_isinteger(D, -2)) {
       lua_pushinteger(L, lua_tointeger(D, -2));
     } else {
@@ -199,12 +220,7 @@ static int copy_value(copier *c, int depth) {
     if (lua_isinteger(D, -1)) lua_pushinteger(L, lua_tointeger(D, -1));
     else lua_pushnumber(L, lua_tonumber(D, -1));
     return 1;
-  case LUA_TSTRING: {
-    size_t n;
-    const char *s = lua_tolstring(D, -1, &n);
-    lua_pushlstring(L, s, n);
-    return 1;
-  }
+  case LUA_TSTRING: push_string(c, -1); return 1;
   case LUA_TTABLE: return copy_table(c, depth);
   case LUA_TFUNCTION: c->why = "a function"; return 0;
   default: c->why = "a value that is not data"; return 0;

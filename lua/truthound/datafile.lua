@@ -171,10 +171,12 @@ local WHY = {
   memory = "needed more than its memory limit of %d bytes",
 }
 
+-- Raise kind for one problem; like raise_if_any, the error carries the
+-- list of its problems (this one).
 local function raise(kind, source, line, field, message)
-  local where = source .. (line and (":" .. line) or "")
-  errors.raise(kind, ("%s: %s%s"):format(where, field and (field .. ": ") or "", message),
-               {source = source, line = line, field = field}, 2)
+  local p = {source = source, line = line, field = field, message = message}
+  errors.raise(kind, datafile.format_problem(p),
+               {source = source, line = line, field = field, problems = {p}}, 2)
 end
 
 -- eval(src, name [, opts]) -> value, info. name is the source's name in
@@ -197,9 +199,10 @@ function datafile.eval(src, name, opts)
     elseif what == "value" then
       text = ("is %s; a data file holds only tables, strings, numbers and booleans"):format(message)
       line = info.lines[path]
-    elseif what == "syntax" and not line then
-      text = message == "attempt to load a binary chunk (mode is 't')"
-             and "is precompiled bytecode; a data file must be Lua source text" or message
+    elseif message == "attempt to load a binary chunk (mode is 't')" then
+      text = "is precompiled bytecode; a data file must be Lua source text"
+    elseif message == "C stack overflow" then   -- the parser's nesting limit
+      text = "nests too deeply for the Lua parser (C stack overflow)"
     end
     raise(kind, name, line, what == "value" and path ~= "" and path or nil, text or message)
   end
@@ -223,9 +226,16 @@ function datafile.load(path, opts)
           :format(size, opt(opts, "max_size")))
   end
   f:seek("set")
-  local src, rerr = f:read("a")
+  -- At most one byte past the cap: a device or a /proc file reports no
+  -- size, and /dev/zero must not fill the caller's memory.
+  local src, rerr = f:read(opt(opts, "max_size") + 1)
   f:close()
+  if src == nil and rerr == nil then src = "" end      -- an empty file
   if not src then raise(kind, path, nil, nil, "cannot read: " .. tostring(rerr)) end
+  if #src > opt(opts, "max_size") then
+    raise(kind, path, nil, nil, ("is more than %d bytes; a data file may have at most %d")
+          :format(opt(opts, "max_size"), opt(opts, "max_size")))
+  end
   return datafile.eval(src, path, opts)
 end
 
