@@ -15,6 +15,10 @@ local tp = {
 local submodules = {
   errors = "truthound.errors",
   versioning = "truthound.versioning",
+  security = "truthound.security",
+  manifest = "truthound.manifest",
+  units = "truthound.units",
+  datafile = "truthound.datafile",
   loop = "truthound.loop",
   cli = "truthound.cli",
 }

@@ -1,0 +1,32 @@
+-- ENTERPRISE: production plugins that do heavier work, in an organisation
+-- that rotates its signing keys.
+--
+-- STANDARD's isolation and restrictions with more room (1 GiB, 80 % of a
+-- CPU, 60 s, 512 descriptors), and signatures that expire: a signature
+-- older than a year is refused, so that a plugin signed with a retired key
+-- has to be signed again.
+return {
+  description = "Heavier production plugins: a worker process, signatures at most a year old",
+  isolation_level = "PROCESS",
+  enforcement = "strict",
+  resource_limits = {
+    max_memory_mb = "1GiB",
+    max_cpu_percent = "80%",
+    max_execution_time_sec = "60s",
+    max_file_descriptors = 512,
+    allowed_paths = {},
+    writable_paths = {},
+    denied_syscalls = {
+      "add_key", "bpf", "keyctl", "perf_event_open", "process_vm_readv",
+      "process_vm_writev", "ptrace", "request_key", "unshare", "userfaultfd",
+    },
+  },
+  allow_network = false,
+  allow_subprocess = false,
+  allow_file_write = false,
+  allowed_modules = {},
+  blocked_modules = {"debug", "ffi", "io", "os", "package"},
+  required_signatures = 1,
+  require_trusted_signer = true,
+  signature_max_age_days = 365,
+}

@@ -1,0 +1,5 @@
+return {
+  extends = "../base.lua",
+  name = "team",
+  allowed_paths = {"/srv/team"},
+}

@@ -1,0 +1,2 @@
+-- Nothing said: every field takes the STANDARD preset's value.
+return {}

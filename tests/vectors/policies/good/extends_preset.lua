@@ -1,0 +1,6 @@
+-- A preset, changed in two places.
+return {
+  extends = "STRICT",
+  max_memory_mb = "256MB",
+  allow_network = true,
+}
