@@ -4,9 +4,10 @@
 --
 -- An application manifest (docs/tplua.md) returns a table: a name, a
 -- version, and a main function that tplua calls as a task of the truthound
--- loop, with the global tp = require("truthound"). This first demo shows
--- version constraints and the event loop; the plugin manager takes this
--- file over in a later issue.
+-- loop, with the global tp = require("truthound"). This demo shows version
+-- constraints, the example plugins' manifests (examples/plugins), policies
+-- and the event loop; the plugin manager takes this file over in a later
+-- issue.
 
 -- What a registry might offer, and what plugins might ask for.
 local AVAILABLE = {"0.9.0", "1.0.0", "1.2.3", "1.4.0-beta.1", "1.4.0", "2.0.0", "2.1.0"}
@@ -36,10 +37,52 @@ local function show_prerelease(versioning)
     tostring(c:is_satisfied_by("1.4.0-beta.1", {include_prerelease = true}))))
 end
 
+-- The items of a (frozen) list, as a plain list.
+local function frozen_list(list)
+  local out = {}
+  for i, v in ipairs(list) do out[i] = v end
+  return out
+end
+
 local function show_bad_input(versioning)
   local ok, e = pcall(versioning.parse_constraint, ">=1.0.0,,<2")
   print("  a malformed constraint is an error, never 'any version':")
   print("    " .. (ok and "accepted?!" or tostring(e)))
+end
+
+-- Plugins and policies are data files, checked before anything runs.
+local function show_plugins(dir)
+  local m = {}
+  for _, id in ipairs({"greeter", "csv-stats"}) do
+    m[id] = tp.manifest.load(dir .. "/plugins/" .. id)
+    print(("  plugin %-10s %s  hooks: %s"):format(m[id].id, m[id].version,
+      table.concat(frozen_list(m[id].hooks), ", ")))
+  end
+  local dep = m["csv-stats"].dependencies.greeter
+  print(("  csv-stats needs greeter %s; greeter %s satisfies it: %s"):format(
+    dep.constraint, m.greeter.version, tostring(dep.parsed_constraint:is_satisfied_by(m.greeter.version))))
+end
+
+local function show_policies()
+  local security = tp.security
+  local strict = security.policies.STRICT
+  print(("  STRICT: %s isolation, %d MiB, %s%% CPU, %ss, network %s, %d signatures"):format(
+    strict.isolation_level, strict.resource_limits.max_memory_mb,
+    strict.resource_limits.max_cpu_percent, strict.resource_limits.max_execution_time_sec,
+    tostring(strict.allow_network), strict.required_signatures))
+  local mine = security.policies.create_policy{base = security.policies.STANDARD,
+                                               max_memory_mb = "1GiB", allow_network = true}
+  print(("  create_policy{base = STANDARD, max_memory_mb = \"1GiB\"}: %d MiB"):format(
+    mine.resource_limits.max_memory_mb))
+  local ok, e = pcall(security.policies.eval, 'return {isolation_level = "jail", max_memory_mb = "-5MB"}',
+                      "policy.lua")
+  print("  a bad policy file: every problem at once:")
+  for line in tostring(ok or e):gmatch("[^\n]+") do print("    " .. line) end
+  -- Fail closed: no sandbox engine exists yet to apply a single mechanism.
+  local ok2, why = pcall(security.enforcement.check, strict)
+  print(ok2 and "  enforcing STRICT here: ok" or
+        ("  enforcing STRICT here: refused, %d field/mechanism pairs unenforced, e.g.\n    %s: %s")
+        :format(#why.problems, why.field, why.mechanism))
 end
 
 -- Three tasks sleep at once; main, itself a task, waits for them.
@@ -60,7 +103,7 @@ end
 return {
   name = "truthound-demo",
   version = "0.1.0",
-  description = "version constraints and the event loop, through tplua run",
+  description = "version constraints, plugins and policies, and the event loop, through tplua run",
   main = function(app)
     print(("%s %s: %s"):format(app.manifest.name, app.manifest.version,
                                app.manifest.description))
@@ -68,6 +111,9 @@ return {
     show_constraints(tp.versioning)
     show_prerelease(tp.versioning)
     show_bad_input(tp.versioning)
+    print("\nPlugins and policies (tp.manifest, tp.security):")
+    show_plugins(app.path:match("^(.*)/[^/]*$") or ".")
+    show_policies()
     print("\nEvent loop (tp.spawn, tp.sleep, tp.now):")
     show_loop()
   end,
