@@ -6,27 +6,13 @@
 -- older than a year is refused, so that a plugin signed with a retired key
 -- has to be signed again.
 return {
+  extends = "standard",
   description = "Heavier production plugins: a worker process, signatures at most a year old",
-  isolation_level = "PROCESS",
-  enforcement = "strict",
   resource_limits = {
     max_memory_mb = "1GiB",
     max_cpu_percent = "80%",
     max_execution_time_sec = "60s",
     max_file_descriptors = 512,
-    allowed_paths = {},
-    writable_paths = {},
-    denied_syscalls = {
-      "add_key", "bpf", "keyctl", "perf_event_open", "process_vm_readv",
-      "process_vm_writev", "ptrace", "request_key", "unshare", "userfaultfd",
-    },
   },
-  allow_network = false,
-  allow_subprocess = false,
-  allow_file_write = false,
-  allowed_modules = {},
-  blocked_modules = {"debug", "ffi", "io", "os", "package"},
-  required_signatures = 1,
-  require_trusted_signer = true,
   signature_max_age_days = 365,
 }
