@@ -584,7 +584,8 @@ int tp_probe_parse_proc_cgroup(const char *text, size_t len,
     if (c1 == pos || c1 >= eol || text[c1] != ':') { pos = eol + 1; continue; }
     c2 = c1 + 1;
     while (c2 < eol && text[c2] != ':') c2++;
-    if (c2 >= eol || c2 - c1 - 1 >= sizeof p.controllers ||
+    /* the path must be there and absolute: an empty one ends the text */
+    if (c2 + 1 >= eol || c2 - c1 - 1 >= sizeof p.controllers ||
         eol - c2 - 1 >= sizeof p.path || text[c2 + 1] != '/') { pos = eol + 1; continue; }
     memset(&p, 0, sizeof p);
     p.id = (int)id;

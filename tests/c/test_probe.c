@@ -179,6 +179,15 @@ static void proc_cgroup_edges(void) {
   TP_CHECKF(n == 2, "n = %d", n);
   TP_CHECK(p[0].id == 12 && strcmp(p[0].controllers, "rdma") == 0);
   TP_CHECK(p[1].id == 0 && strcmp(p[1].path, "/a:b") == 0);
+  {
+    /* Found by fuzz_probe: a text ending right after the second colon was
+    ** read one byte past its end. A heap copy without terminator lets
+    ** ASan see it. */
+    char *tail = malloc(9);
+    memcpy(tail, "1:memory:", 9);
+    TP_CHECK(tp_probe_parse_proc_cgroup(tail, 9, p, 4) == 0);
+    free(tail);
+  }
 }
 
 static void lists(void) {
