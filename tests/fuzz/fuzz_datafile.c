@@ -1,8 +1,11 @@
 /*
-** fuzz_datafile.c: libFuzzer harness for truthound.datafile: the data
-** state (core/lua/l_datafile.c: capped allocator, budget hook, the copy out)
-** and the key-lines lexer (lpeg). Any input may fail, but only with the
-** PolicyError it was asked to raise; key_lines never raises.
+** fuzz_datafile.c: libFuzzer harness for untrusted data files: the data
+** state (core/lua/l_datafile.c: capped allocator, budget hook, the copy
+** out), the key-lines lexer (lpeg), and the two validators built on them,
+** policy files (truthound.security.policies) and manifests
+** (truthound.manifest). Any input may fail, but only with the typed error
+** it was asked to raise; key_lines never raises. A line hook feeds the Lua
+** side's line transitions to libFuzzer as extra counters (as fuzz_units).
 */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +20,8 @@
 static const char DRIVER[] =
   "local datafile = require('truthound.datafile')\n"
   "local errors = require('truthound.errors')\n"
+  "local policies = require('truthound.security').policies\n"
+  "local manifest = require('truthound.manifest')\n"
   "local opts = {kind = 'PolicyError', instructions = 20000, memory = 1 << 20}\n"
   "return function(src)\n"
   "  local ok, e = pcall(datafile.eval, src, 'fuzz.lua', opts)\n"
@@ -30,10 +35,36 @@ static const char DRIVER[] =
   "      return 'key_lines gave a bad entry'\n"
   "    end\n"
   "  end\n"
+  "  local okp, ep = pcall(policies.eval, src, 'fuzz.lua')\n"
+  "  if not okp and errors.kind(ep) ~= 'PolicyError' then\n"
+  "    return 'policies.eval raised something else: ' .. tostring(ep)\n"
+  "  end\n"
+  "  if ok then\n"
+  "    local okm, em = pcall(manifest.validate, e, 'fuzz.lua')\n"
+  "    if not okm and errors.kind(em) ~= 'ManifestError' then\n"
+  "      return 'manifest.validate raised something else: ' .. tostring(em)\n"
+  "    end\n"
+  "  end\n"
   "end\n";
 
 static lua_State *L;
 static int check_ref;
+
+/* libFuzzer reads this section as extra coverage counters. */
+#define NCOUNTERS (1u << 16)
+__attribute__((section("__libfuzzer_extra_counters"), used))
+uint8_t fuzz_datafile_lua_counters[NCOUNTERS];
+static uintptr_t prev_loc;
+
+/* A chunk's source string lives as long as its function, so its address
+** names the file; with the line it names a location. */
+static void line_hook(lua_State *L_, lua_Debug *ar) {
+  uintptr_t loc;
+  if (!lua_getinfo(L_, "S", ar)) return;
+  loc = ((uintptr_t)ar->source >> 4) * 0x9E3779B1u ^ (uintptr_t)ar->currentline * 0x85EBCA77u;
+  fuzz_datafile_lua_counters[(loc ^ prev_loc) % NCOUNTERS]++;
+  prev_loc = loc >> 1;
+}
 
 static void setup(void) {
   L = luaL_newstate();
@@ -51,10 +82,12 @@ static void setup(void) {
     abort();
   }
   check_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_sethook(L, line_hook, LUA_MASKLINE, 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (L == NULL) setup();
+  prev_loc = 0;
   lua_settop(L, 0);
   lua_rawgeti(L, LUA_REGISTRYINDEX, check_ref);
   lua_pushlstring(L, (const char *)data, size);
