@@ -16,8 +16,16 @@ local frozen = {}
 
 local data_of = setmetatable({}, {__mode = "k"})   -- proxy -> its data
 
-local function is_frozen(v) return data_of[v] ~= nil end
+-- is_frozen(v): v is a frozen record that nobody forged: a proxy holds
+-- nothing itself, so a field put there with rawset (which the proxy
+-- cannot stop) makes it count as not frozen.
+local function is_frozen(v) return data_of[v] ~= nil and next(v) == nil end
 frozen.is_frozen = is_frozen
+
+-- is(v, name): a frozen record made with {name = name}.
+function frozen.is(v, name)
+  return is_frozen(v) and getmetatable(v) == name
+end
 
 local function readonly(name)
   return function(_, k)
@@ -30,6 +38,7 @@ end
 -- errors; opts.methods is looked up for keys the data lacks.
 function frozen.freeze(t, opts)
   if is_frozen(t) then return t end
+  t = data_of[t] or t     -- a forged proxy: freeze its real data again
   opts = opts or {}
   local name = opts.name or "record"
   local methods = opts.methods

@@ -51,6 +51,17 @@ describe("frozen", function()
     assert.are.equal("x", r.id)
   end)
 
+  it("does not count a record forged with rawset as frozen", function()
+    local f = frozen.freeze({a = 1}, {name = "Thing"})
+    assert.is_true(frozen.is(f, "Thing"))
+    assert.is_false(frozen.is(f, "Other"))
+    rawset(f, "a", 2)
+    assert.is_false(frozen.is_frozen(f))
+    assert.is_false(frozen.is(f, "Thing"))
+    local again = frozen.freeze(f)              -- freezes the real data, not the forgery
+    assert.are.equal(1, again.a)
+  end)
+
   it("knows its own", function()
     assert.is_true(frozen.is_frozen(r))
     assert.is_true(frozen.is_frozen(r.deps))

@@ -610,8 +610,7 @@ M._make = make
 
 -- is(v) -> true for a ResourceLimits record.
 function M.is(v)
-  -- a proxy holds nothing itself: a field put there by rawset is a forgery
-  return frozen.is_frozen(v) and getmetatable(v) == "ResourceLimits" and next(v) == nil
+  return frozen.is(v, "ResourceLimits")
 end
 
 -- build(spec, base, source) -> record: spec over base (a plain table).

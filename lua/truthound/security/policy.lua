@@ -324,8 +324,7 @@ end
 
 -- is(v) -> true for a SecurityPolicy record.
 function SecurityPolicy.is(v)
-  -- a proxy holds nothing itself: a field put there by rawset is a forgery
-  return frozen.is_frozen(v) and getmetatable(v) == "SecurityPolicy" and next(v) == nil
+  return frozen.is(v, "SecurityPolicy")
 end
 
 local NEW_HINTS = {
