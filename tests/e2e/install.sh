@@ -13,6 +13,8 @@ not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#
 PROBE='local tp = require("truthound")
 assert(tp.versioning.parse_constraint("^1.2"):is_satisfied_by("1.9.0"))
 assert(package.searchpath("truthound.core", package.cpath))
+assert(tp.security.policies.STRICT.required_signatures == 2)   -- presets installed
+assert(tp.security.policies.AIRGAPPED.resource_limits.max_memory_mb == 256)
 print(tp.VERSION)'
 
 # lua5.4 with only the given tree on its paths (plus Debian's own modules).
