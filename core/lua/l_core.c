@@ -42,5 +42,6 @@ int luaopen_truthound_core(lua_State *L) {
   tpL_open_datafile(L);
   tpL_open_fs(L);
   tpL_open_probe(L);
+  tpL_open_graph(L);
   return 1;
 }

@@ -6,11 +6,13 @@
 **
 **   core.fs.kind(path)     -> "file" | "directory" | "link" | "other" | nil, msg, errno
 **   core.fs.realpath(path) -> absolute path, every link resolved | nil, msg, errno
+**   core.fs.list(path)     -> array of entry names (no "." or ".."), unsorted | nil, msg, errno
 */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include "lua/l_core.h"
@@ -43,7 +45,45 @@ static int fs_realpath(lua_State *L) {
   return 1;
 }
 
+/* An open directory, closed by __gc if a memory error leaves fs_list
+** early (one idempotent function for __gc and the normal path). */
+#define DIR_MT "truthound.fs.dir"
+
+static int dir_close(lua_State *L) {
+  DIR **d = luaL_checkudata(L, 1, DIR_MT);
+  if (*d) closedir(*d);
+  *d = NULL;
+  return 0;
+}
+
+static int fs_list(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  DIR **d = lua_newuserdatauv(L, sizeof *d, 0);
+  struct dirent *e;
+  lua_Integer n = 0;
+  *d = NULL;
+  if (luaL_newmetatable(L, DIR_MT)) {
+    lua_pushcfunction(L, dir_close);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  if ((*d = opendir(path)) == NULL) return fs_fail(L);
+  lua_newtable(L);
+  errno = 0;
+  while ((e = readdir(*d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    lua_pushstring(L, e->d_name);
+    lua_rawseti(L, -2, ++n);
+    errno = 0;
+  }
+  if (errno != 0) return fs_fail(L);   /* the box closes it when collected */
+  closedir(*d);
+  *d = NULL;
+  return 1;
+}
+
 static const luaL_Reg fs_funcs[] = {
+  {"list", fs_list},
   {"kind", fs_kind},
   {"realpath", fs_realpath},
   {NULL, NULL}

@@ -21,6 +21,7 @@ local submodules = {
   datafile = "truthound.datafile",
   loop = "truthound.loop",
   cli = "truthound.cli",
+  dependencies = "truthound.dependencies",
 }
 
 setmetatable(tp, {
