@@ -43,5 +43,6 @@ int luaopen_truthound_core(lua_State *L) {
   tpL_open_fs(L);
   tpL_open_probe(L);
   tpL_open_graph(L);
+  tpL_open_resolve(L);
   return 1;
 }
