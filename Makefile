@@ -30,7 +30,7 @@ WARN     := -std=c11 -Wall -Wextra -Wshadow -Wmissing-prototypes \
             -Wstrict-prototypes -Wno-unused-parameter
 DEFS     := -D_GNU_SOURCE -Icore -I$(LUA_INCDIR)
 PICFLAGS := -fPIC -fvisibility=hidden
-SYSLIBS  := -luv -lseccomp -lm
+SYSLIBS  := -luv -lseccomp -lcrypto -lm
 HOSTLIBS := -llua5.4 -ledit $(SYSLIBS) -ldl
 SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer

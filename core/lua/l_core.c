@@ -44,5 +44,6 @@ int luaopen_truthound_core(lua_State *L) {
   tpL_open_probe(L);
   tpL_open_graph(L);
   tpL_open_resolve(L);
+  tpL_open_crypto(L);
   return 1;
 }
