@@ -45,5 +45,6 @@ int luaopen_truthound_core(lua_State *L) {
   tpL_open_graph(L);
   tpL_open_resolve(L);
   tpL_open_crypto(L);
+  tpL_open_treehash(L);
   return 1;
 }

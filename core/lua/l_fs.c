@@ -7,6 +7,9 @@
 **   core.fs.kind(path)     -> "file" | "directory" | "link" | "other" | nil, msg, errno
 **   core.fs.realpath(path) -> absolute path, every link resolved | nil, msg, errno
 **   core.fs.list(path)     -> array of entry names (no "." or ".."), unsorted | nil, msg, errno
+**   core.fs.write_atomic(path, data [, mode]) -> true | nil, msg, errno
+**       (core/atomicfile.h: temp file, fsync, rename, fsync the directory;
+**       mode default 0600, the umask applies; msg names the failing step)
 */
 #include <errno.h>
 #include <limits.h>
@@ -15,6 +18,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include "atomicfile.h"
 #include "lua/l_core.h"
 
 /* nil, the system's message, errno: the caller names the path. */
@@ -82,10 +86,30 @@ static int fs_list(lua_State *L) {
   return 1;
 }
 
+static int fs_write_atomic(lua_State *L) {
+  size_t len;
+  const char *path = luaL_checkstring(L, 1);
+  const char *data = luaL_checklstring(L, 2, &len);
+  lua_Integer mode = luaL_optinteger(L, 3, TP_ATOMICFILE_MODE);
+  const char *step;
+  int r;
+  luaL_argcheck(L, mode >= 0 && mode <= 07777, 3, "permission bits from 0 to 4095 (octal 7777) expected");
+  r = tp_atomicfile_write(path, data, len, (mode_t)mode, &step);
+  if (r < 0) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: %s", step, strerror(-r));
+    lua_pushinteger(L, -r);
+    return 3;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
 static const luaL_Reg fs_funcs[] = {
   {"list", fs_list},
   {"kind", fs_kind},
   {"realpath", fs_realpath},
+  {"write_atomic", fs_write_atomic},
   {NULL, NULL}
 };
 
