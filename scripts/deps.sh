@@ -5,7 +5,7 @@ set -eu
 
 PKGS="build-essential pkg-config liblua5.4-dev lua5.4 lua-lpeg lua-cjson lua-busted
 luarocks libuv1-dev libssl-dev openssl libseccomp-dev libedit-dev bubblewrap
-clang libclang-rt-14-dev graphviz"
+clang libclang-rt-14-dev graphviz jq"
 
 missing=""
 for p in $PKGS; do

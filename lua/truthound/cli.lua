@@ -35,7 +35,7 @@ local cli = {
 }
 
 -- Built-in commands, in the order --help lists them.
-local BUILTIN = {"check", "doctor", "graph", "keygen", "resolve", "run", "semver"}
+local BUILTIN = {"check", "doctor", "graph", "keygen", "resolve", "run", "semver", "sign", "trust", "verify"}
 
 local is_builtin = {}
 for _, name in ipairs(BUILTIN) do is_builtin[name] = true end

@@ -28,6 +28,8 @@ local hierarchy = {
   {"SignatureTamperError", "SignatureError", {"expected_digest", "actual_digest"}},
   {"UntrustedSignerError", "SignatureError", {"signer", "key_id"}},
   {"InvalidSignatureError", "SignatureError", {"reason"}},
+  {"SignatureThresholdError", "SignatureError", {"required", "found"}},
+  {"SignatureRollbackError", "SignatureError", {"version", "accepted_version"}},
   {"CertificateError", "SecurityError", {"subject"}},
   {"CertificateExpiredError", "CertificateError", {"not_after"}},
   {"CertificateRevokedError", "CertificateError", {"serial", "revoked_at"}},

@@ -26,6 +26,7 @@ local submodules = {
   policies = "truthound.security.policies",
   host = "truthound.security.host",
   enforcement = "truthound.security.enforcement",
+  signing = "truthound.security.signing",
 }
 
 return setmetatable(security, {
