@@ -21,9 +21,6 @@ static int is_blank(int c) {
 
 static int is_digit(int c) { return c >= '0' && c <= '9'; }
 
-static int is_ident(int c) {
-  return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-';
-}
 
 /* ---------------------------------------------------------------------- */
 /* Scanner shared by versions and ranges                                   */
@@ -53,45 +50,66 @@ static void skip_blanks(scan *sc) {
 }
 
 /* A numeric identifier: 0 or a digit string without leading zero, at most
-** 2^53 - 1 (node's Number.MAX_SAFE_INTEGER). */
+** 2^53 - 1 (node's Number.MAX_SAFE_INTEGER). The loops below run millions
+** of times a second in the benchmark, so they walk pointers. */
 static int scan_number(scan *sc, uint64_t *out, const char *what) {
-  size_t start = sc->i;
+  const char *p = sc->s + sc->i, *end = sc->s + sc->len, *start = p;
   uint64_t n = 0;
-  if (!is_digit(peek(sc))) return fail(sc, TP_SEMVER_ESYNTAX, start, what);
-  while (is_digit(peek(sc))) {
-    n = n * 10 + (uint64_t)(sc->s[sc->i] - '0');
-    sc->i++;
-    if (n > MAXNUM) return fail(sc, TP_SEMVER_ERANGE, start, "a number at most 2^53-1");
-  }
-  if (sc->s[start] == '0' && sc->i - start > 1)
-    return fail(sc, TP_SEMVER_ESYNTAX, start, "a number without leading zeros");
+  if (p == end || !is_digit((unsigned char)*p)) return fail(sc, TP_SEMVER_ESYNTAX, sc->i, what);
+  do {
+    n = n * 10 + (uint64_t)(*p++ - '0');
+    if (n > MAXNUM) {
+      sc->i = (size_t)(p - sc->s);
+      return fail(sc, TP_SEMVER_ERANGE, (size_t)(start - sc->s), "a number at most 2^53-1");
+    }
+  } while (p < end && is_digit((unsigned char)*p));
+  sc->i = (size_t)(p - sc->s);
+  if (*start == '0' && p - start > 1)
+    return fail(sc, TP_SEMVER_ESYNTAX, (size_t)(start - sc->s), "a number without leading zeros");
   *out = n;
   return 0;
 }
 
+/* Bytes of identifiers: [0-9A-Za-z-]; 2 marks the digits. */
+static const unsigned char IDENT[256] = {
+  ['-'] = 1,
+  ['0'] = 2, ['1'] = 2, ['2'] = 2, ['3'] = 2, ['4'] = 2,
+  ['5'] = 2, ['6'] = 2, ['7'] = 2, ['8'] = 2, ['9'] = 2,
+  ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
+  ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+  ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1,
+  ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+  ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
+  ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+  ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
+  ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
+
 /* Dot-separated identifiers after '-' (prerelease) or '+' (build). A numeric
 ** prerelease identifier must not have a leading zero; build ones may. */
-static int scan_idents(scan *sc, int prerelease, const char **p, uint32_t *n) {
-  size_t start = sc->i;
+static int scan_idents(scan *sc, int prerelease, const char **out, uint32_t *n) {
+  const char *p = sc->s + sc->i, *end = sc->s + sc->len, *start = p;
   for (;;) {
-    size_t id = sc->i;
-    int numeric = 1;
-    while (is_ident(peek(sc))) {
-      if (!is_digit(sc->s[sc->i])) numeric = 0;
-      sc->i++;
-    }
-    if (sc->i == id)
-      return fail(sc, TP_SEMVER_ESYNTAX, id,
+    const char *id = p;
+    unsigned char kinds = 2;       /* stays 2 while every byte is a digit */
+    while (p < end && IDENT[(unsigned char)*p]) kinds &= IDENT[(unsigned char)*p++];
+    if (p == id) {
+      sc->i = (size_t)(p - sc->s);
+      return fail(sc, TP_SEMVER_ESYNTAX, sc->i,
                   prerelease ? "a prerelease identifier ([0-9A-Za-z-]+)"
                              : "a build identifier ([0-9A-Za-z-]+)");
-    if (prerelease && numeric && sc->s[id] == '0' && sc->i - id > 1)
-      return fail(sc, TP_SEMVER_ESYNTAX, id,
+    }
+    if (prerelease && kinds == 2 && *id == '0' && p - id > 1) {
+      sc->i = (size_t)(p - sc->s);
+      return fail(sc, TP_SEMVER_ESYNTAX, (size_t)(id - sc->s),
                   "a numeric prerelease identifier without leading zeros");
-    if (peek(sc) != '.') break;
-    sc->i++;
+    }
+    if (p == end || *p != '.') break;
+    p++;
   }
-  *p = sc->s + start;
-  *n = (uint32_t)(sc->i - start);
+  sc->i = (size_t)(p - sc->s);
+  *out = start;
+  *n = (uint32_t)(p - start);
   return 0;
 }
 
