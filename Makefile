@@ -45,13 +45,21 @@ ASAN_OBJ  := $(CORE_SRC:%.c=$(B)/asan/%.o)
 ASAN_BIND := $(BIND_SRC:%.c=$(B)/asan/%.o)
 CTESTS    := $(patsubst tests/c/%.c,$(B)/asan/tests/%,$(wildcard tests/c/test_*.c))
 FUZZERS   := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+# The sandbox worker: a small program of its own (no libuv, no OpenSSL),
+# installed next to core.so where the engines look for it.
+WORKER_SRC := $(sort $(wildcard core/worker/*.c)) $(wildcard core/wire.c \
+              core/sandbox/seccomp.c core/sandbox/landlock.c core/lua/l_wire.c \
+              core/lua/l_sbstate.c)
+WORKER    := $(if $(wildcard core/worker/main.c),$(B)/truthound/truthound-worker)
+ASAN_WORKER := $(if $(WORKER),$(B)/asan/truthound/truthound-worker)
+WORKERLIBS := -llua5.4 -lseccomp -lm -ldl
 
 .PHONY: all deps run test bench fuzz fuzz-build install uninstall rock clean
 # Keep the sanitizer objects: they are only prerequisites of pattern rules,
 # which make would otherwise delete as intermediate files.
 .SECONDARY:
 
-all: $(B)/truthound/core.so $(B)/tplua
+all: $(B)/truthound/core.so $(B)/tplua $(WORKER)
 
 deps:
 	@scripts/deps.sh
@@ -59,7 +67,7 @@ deps:
 run: deps all
 	$(B)/tplua run examples/manifest.lua
 
-test: deps all $(CTESTS) $(B)/asan/truthound/core.so fuzz-build
+test: deps all $(CTESTS) $(B)/asan/truthound/core.so $(ASAN_WORKER) fuzz-build
 	@scripts/test.sh
 
 bench: deps all
@@ -83,6 +91,14 @@ $(B)/truthound/core.so: $(CORE_OBJ) $(BIND_OBJ)
 $(B)/tplua: $(B)/obj/core/tplua.o $(CORE_OBJ) $(BIND_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(HOSTLIBS)
 
+$(B)/truthound/truthound-worker: $(WORKER_SRC:%.c=$(B)/obj/%.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(WORKERLIBS)
+
+$(B)/asan/truthound/truthound-worker: $(WORKER_SRC:%.c=$(B)/asan/%.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^ $(WORKERLIBS)
+
 # C unit tests: the core alone, built with ASan and UBSan. The same objects
 # make a sanitized core.so that the busted specs load (with libasan
 # preloaded into lua5.4), so the bindings run under the sanitizers too.
@@ -94,9 +110,10 @@ $(B)/asan/truthound/core.so: $(ASAN_OBJ) $(ASAN_BIND)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -shared -o $@ $^ $(SYSLIBS)
 
-$(B)/asan/tests/%: tests/c/%.c tests/c/tp_test.h $(ASAN_OBJ)
+$(B)/asan/tests/%: tests/c/%.c tests/c/tp_test.h $(ASAN_OBJ) $(ASAN_BIND)
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) $(WARN) $(DEFS) -Itests/c -o $@ $< $(ASAN_OBJ) $(SYSLIBS)
+	$(CC) $(SANFLAGS) $(WARN) $(DEFS) -Itests/c -o $@ $< $(ASAN_OBJ) $(ASAN_BIND) \
+	  -llua5.4 $(SYSLIBS) -ldl
 
 # libFuzzer harnesses: clang, the core and its bindings compiled in with the
 # fuzzer. Harnesses of Lua-side parsers embed liblua, preload truthound.core
@@ -110,11 +127,13 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/truthound $(DESTDIR)$(LUADIR)
 	install -m 755 $(B)/tplua $(DESTDIR)$(BINDIR)/tplua
 	install -m 755 $(B)/truthound/core.so $(DESTDIR)$(LIBDIR)/truthound/core.so
+	$(if $(WORKER),install -m 755 $(WORKER) $(DESTDIR)$(LIBDIR)/truthound/truthound-worker)
 	cd lua && for f in $$(find -L truthound -name '*.lua'); do \
 	  install -D -m 644 $$f $(DESTDIR)$(LUADIR)/$$f || exit 1; done
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/tplua $(DESTDIR)$(LIBDIR)/truthound/core.so
+	rm -f $(DESTDIR)$(BINDIR)/tplua $(DESTDIR)$(LIBDIR)/truthound/core.so \
+	  $(DESTDIR)$(LIBDIR)/truthound/truthound-worker
 	rm -rf $(DESTDIR)$(LUADIR)/truthound
 
 rock: deps
