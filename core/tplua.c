@@ -42,19 +42,21 @@
 */
 
 static lua_State *volatile signal_L;    /* the state a Ctrl-C interrupts */
-static volatile sig_atomic_t interrupted; /* a Ctrl-C arrived (REPL prompt) */
+static volatile sig_atomic_t interrupted; /* a Ctrl-C no hook consumed yet */
+
+#define INTERRUPT_MASK (LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT)
 
 static void interrupt_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
   lua_sethook(L, NULL, 0, 0);
+  interrupted = 0;            /* this Ctrl-C is consumed */
   luaL_error(L, "interrupted!");
 }
 
 static void on_sigint(int sig) {
-  int mask = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
   signal(sig, SIG_DFL);
   interrupted = 1;
-  if (signal_L != NULL) lua_sethook(signal_L, interrupt_hook, mask, 1);
+  if (signal_L != NULL) lua_sethook(signal_L, interrupt_hook, INTERRUPT_MASK, 1);
 }
 
 /* Arm the interrupting handler; *old keeps what to restore afterwards. */
@@ -97,6 +99,8 @@ static int docall(lua_State *L, int narg, int nres) {
   lua_pushcfunction(L, msghandler);
   lua_insert(L, base);
   sigint_arm(L, &old);
+  /* A Ctrl-C between the REPL's Enter and here had no state to hook. */
+  if (interrupted) lua_sethook(L, interrupt_hook, INTERRUPT_MASK, 1);
   status = lua_pcall(L, narg, nres, base);
   sigint_disarm(&old);
   lua_remove(L, base);

@@ -287,16 +287,28 @@ else
 fi
 
 # --- the REPL, through a pseudo-terminal -----------------------------------
-# feed LINE...: type each line into a tplua REPL on a pty, with generous
-# pauses, then Ctrl-D. The transcript goes to $TMP/repl (CRs removed), the
-# exit status to $rc. A line "^C" sends Ctrl-C instead.
+# feed LINE...: type each line into a tplua REPL on a pty, then Ctrl-D. Each
+# line waits for the prompt it answers (polling the transcript, so a loaded
+# machine only makes the test slower); a line "^C" sends Ctrl-C a moment
+# after the line before it, which is still running, was echoed. The
+# transcript goes to $TMP/repl (CRs removed), the exit status to $rc.
+prompts() { grep -o 'tp>' "$TMP/repl.raw" 2>/dev/null | wc -l; }
+await_prompts() {   # await_prompts N: until N prompts were shown (60 s at most)
+  i=0
+  while [ "$(prompts)" -lt "$1" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+}
 feed() {
+  : >"$TMP/repl.raw"        # before the pipeline: prompts() reads it
   {
-    sleep 2
+    want=1
     for line in "$@"; do
-      if [ "$line" = "^C" ]; then printf '\003'; else printf '%s\r' "$line"; fi
-      sleep 1
+      if [ "$line" = "^C" ]; then
+        sleep 1; printf '\003'
+      else
+        await_prompts $want; printf '%s\r' "$line"; want=$((want + 1))
+      fi
     done
+    await_prompts $want
     printf '\004'
     sleep 3
   } | timeout 120 script -qfec "$TPLUA" /dev/null >"$TMP/repl.raw" 2>&1
