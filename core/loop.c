@@ -105,6 +105,11 @@ int tp_loop_run(tp_loop_t *lp, tp_loop_mode_t mode) {
   int more;
   if (lp->closed) return UV_EINVAL;
   if (lp->running) return UV_EBUSY;   /* uv_run is not re-entrant */
+  /* A binding may finish an operation before the loop ever sees it (an
+  ** answer read at once). It is already queued: waiting for a further
+  ** event here would hold that completion back until something unrelated
+  ** happens. */
+  if (mode == TP_LOOP_ONCE && !list_empty(&lp->done)) mode = TP_LOOP_NOWAIT;
   lp->running = 1;
   more = uv_run(&lp->uv, (uv_run_mode)mode);
   lp->running = 0;

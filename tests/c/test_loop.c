@@ -305,6 +305,28 @@ static void close_cancels_pending_operations(void) {
   TP_CHECK(idle_frees == 1);
 }
 
+/* An operation a binding finished at once (no loop event) is delivered by
+** the next blocking turn without waiting for an unrelated event: here a
+** 60 s timer, which must still be pending after the turn. */
+static void once_does_not_block_on_a_queued_completion(void) {
+  tp_loop_t lp;
+  tp_loop_timer_t *t;
+  idle_op *o;
+  idle_closes = idle_frees = 0;
+  tp_loop_init(&lp);
+  TP_CHECK(tp_loop_timer_start(&lp, 60000, &t) == 0);
+  o = idle_start(&lp, 0);           /* its handle never fires */
+  tp_loop_op_done(&o->op, 5);       /* finished by the binding itself */
+  tp_loop_run(&lp, TP_LOOP_ONCE);
+  TP_CHECK(tp_loop_next_done(&lp) == &o->op);
+  TP_CHECK(t->op.state == TP_LOOP_OP_PENDING);
+  tp_loop_op_collect(&o->op);
+  tp_loop_op_release(&o->op);
+  tp_loop_op_release(&t->op);
+  drain(&lp);
+  tp_loop_close(&lp);
+}
+
 int main(void) {
   TP_RUN(now_is_monotonic_milliseconds);
   TP_RUN(init_and_close_twice);
@@ -321,5 +343,6 @@ int main(void) {
   TP_RUN(binding_contract);
   TP_RUN(close_closes_handles_of_finished_operations);
   TP_RUN(close_cancels_pending_operations);
+  TP_RUN(once_does_not_block_on_a_queued_completion);
   return tp_done();
 }
