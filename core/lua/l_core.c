@@ -46,5 +46,6 @@ int luaopen_truthound_core(lua_State *L) {
   tpL_open_resolve(L);
   tpL_open_crypto(L);
   tpL_open_treehash(L);
+  tpL_open_wire(L);
   return 1;
 }
