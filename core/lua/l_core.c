@@ -47,5 +47,6 @@ int luaopen_truthound_core(lua_State *L) {
   tpL_open_crypto(L);
   tpL_open_treehash(L);
   tpL_open_wire(L);
+  tpL_open_sandbox(L);
   return 1;
 }

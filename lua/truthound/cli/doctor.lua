@@ -8,6 +8,7 @@
 local errors = require("truthound.errors")
 local host = require("truthound.security.host")
 local enforcement = require("truthound.security.enforcement")
+require("truthound.security.sandbox")   -- the engines register the mechanisms they apply
 
 local function usage_error(msg)
   errors.raise("UsageError", msg .. " (see 'tplua doctor --help')")
