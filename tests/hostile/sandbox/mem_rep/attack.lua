@@ -1,0 +1,3 @@
+return {run = function()
+  return #string.rep("x", 1 << 40)
+end}

@@ -1,0 +1,4 @@
+return {run = function()
+  local d = require("debug")
+  return d.getregistry()
+end}

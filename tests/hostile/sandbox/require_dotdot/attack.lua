@@ -1,0 +1,3 @@
+return {run = function(env)
+  return require(env.name)
+end}

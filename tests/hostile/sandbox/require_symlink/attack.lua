@@ -1,0 +1,3 @@
+return {run = function()
+  return require("leak")   -- leak.lua -> the host key (made by the driver)
+end}

@@ -1,0 +1,5 @@
+return {run = function()
+  local t = {}
+  t.self = t
+  return t
+end}

@@ -1,0 +1,3 @@
+return {run = function()
+  return function() return os.execute("id") end, coroutine.create(print)
+end}

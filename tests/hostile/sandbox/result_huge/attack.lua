@@ -1,0 +1,1 @@
+return {run = function() return string.rep("r", 64 << 20) end}

@@ -1,0 +1,4 @@
+return {run = function()
+  coroutine.yield("to the host")
+  return "resumed"
+end}
