@@ -78,10 +78,36 @@ local function show_policies()
                       "policy.lua")
   print("  a bad policy file: every problem at once:")
   for line in tostring(ok or e):gmatch("[^\n]+") do print("    " .. line) end
-  -- Fail closed: no sandbox engine exists yet to apply a single mechanism.
-  local ok2, why = pcall(security.enforcement.check, strict)
-  print(ok2 and "  enforcing STRICT here: ok" or
-        ("  enforcing STRICT here: refused, %d field/mechanism pairs unenforced, e.g.\n    %s: %s")
+end
+
+-- The greeter plugin in a worker process, then a hostile function that
+-- loops: the time limit stops it with a typed error and the worker goes on.
+local function show_sandbox(dir)
+  local security, sandbox = tp.security, require("truthound.security.sandbox")
+  local policy = security.SecurityPolicy.new{isolation_level = "PROCESS",
+    required_signatures = 0, require_trusted_signer = false,
+    resource_limits = {max_memory_mb = 64, max_cpu_percent = 50, max_execution_time_sec = 1,
+                       max_file_descriptors = 32}}
+  local engine, level, note = sandbox.SandboxFactory.get_best_available{preferred = "PROCESS",
+                                                                       policy = policy}
+  print("  engine: " .. (note or level))
+  local ctx = engine:create_sandbox("greeter", policy, {plugin_dir = dir .. "/plugins/greeter",
+                                                        entry = "greeter.main"})
+  engine:execute(ctx, "greeter.main.load", {name = "sandbox"})
+  print("  greeter.main.activate() -> " .. engine:execute(ctx, "greeter.main.activate"))
+  local ok, e = pcall(engine.execute, engine, ctx, function() while true do end end)
+  print(("  a function that loops: %s"):format(ok and "returned?!" or tostring(e)))
+  local ok2, e2 = pcall(engine.execute, engine, ctx, function() return io.open("/etc/shadow") end)
+  print(("  io, which the policy does not grant: %s"):format(ok2 and "allowed?!" or tostring(e2)))
+  print("  and the worker still answers: " .. engine:execute(ctx, function(a, b) return a + b end, 40, 2))
+  local st = engine:stats(ctx)
+  print(("  stats: %d calls, %d kills, peak Lua memory %d KiB"):format(st.calls, st.kills,
+        (st.peak_memory_bytes or 0) // 1024))
+  engine:cleanup()
+  -- Fail closed: every field of STRICT needs a mechanism an engine applies.
+  local ok3, why = pcall(security.enforcement.check, security.policies.STRICT)
+  print(ok3 and "  enforcing STRICT here: ok" or
+        ("  enforcing STRICT here: refused, %d field/mechanism pair(s) unenforced, e.g.\n    %s: %s")
         :format(#why.problems, why.field, why.mechanism))
 end
 
@@ -103,7 +129,7 @@ end
 return {
   name = "truthound-demo",
   version = "0.1.0",
-  description = "version constraints, plugins and policies, and the event loop, through tplua run",
+  description = "version constraints, plugins and policies, the sandbox, and the event loop, through tplua run",
   main = function(app)
     print(("%s %s: %s"):format(app.manifest.name, app.manifest.version,
                                app.manifest.description))
@@ -114,6 +140,8 @@ return {
     print("\nPlugins and policies (tp.manifest, tp.security):")
     show_plugins(app.path:match("^(.*)/[^/]*$") or ".")
     show_policies()
+    print("\nSandbox (truthound.security.sandbox):")
+    show_sandbox(app.path:match("^(.*)/[^/]*$") or ".")
     print("\nEvent loop (tp.spawn, tp.sleep, tp.now):")
     show_loop()
   end,
