@@ -351,21 +351,7 @@ static int state_require(lua_State *L) {
 
 static int state_stats(lua_State *L) {
   sbstate *st = check_state(L);
-  tp_sbstate_stats s;
-  tpL_sbstate_stats(st->S, &s);
-  lua_createtable(L, 0, 6);
-  lua_pushinteger(L, (lua_Integer)s.calls);
-  lua_setfield(L, -2, "calls");
-  lua_pushinteger(L, (lua_Integer)s.memory_bytes);
-  lua_setfield(L, -2, "memory_bytes");
-  lua_pushinteger(L, (lua_Integer)s.memory_limit);
-  lua_setfield(L, -2, "memory_limit");
-  lua_pushinteger(L, (lua_Integer)s.peak_memory_bytes);
-  lua_setfield(L, -2, "peak_memory_bytes");
-  lua_pushinteger(L, (lua_Integer)s.instructions);
-  lua_setfield(L, -2, "instructions");
-  lua_pushnumber(L, s.time_ms);
-  lua_setfield(L, -2, "time_ms");
+  tpL_sbstate_push_stats(L, st->S);
   return 1;
 }
 

@@ -1014,22 +1014,24 @@ typedef struct serve_ctx {
   int has_id;
 } serve_ctx;
 
-static int64_t stats_instr(sb *s) { return s->last_instr; }
-
-/* Push a stats table of the last call. */
-static void push_stats(lua_State *S) {
-  sb *s = get_sb(S);
-  lua_createtable(S, 0, 5);
-  lua_pushnumber(S, s->last_ms);
-  lua_setfield(S, -2, "time_ms");
-  lua_pushinteger(S, (lua_Integer)s->peak);
-  lua_setfield(S, -2, "peak_memory_bytes");
-  lua_pushinteger(S, (lua_Integer)s->used);
-  lua_setfield(S, -2, "memory_bytes");
-  lua_pushinteger(S, (lua_Integer)stats_instr(s));
-  lua_setfield(S, -2, "instructions");
-  lua_pushinteger(S, (lua_Integer)s->calls);
-  lua_setfield(S, -2, "calls");
+/* Push the stats table of S (tpL_sbstate_stats as documented in
+** docs/formats.md) onto L, which may be S itself. */
+void tpL_sbstate_push_stats(lua_State *L, lua_State *S) {
+  tp_sbstate_stats st;
+  tpL_sbstate_stats(S, &st);
+  lua_createtable(L, 0, 8);
+  lua_pushinteger(L, (lua_Integer)st.calls);
+  lua_setfield(L, -2, "calls");
+  lua_pushnumber(L, st.time_ms);
+  lua_setfield(L, -2, "time_ms");
+  lua_pushinteger(L, (lua_Integer)st.memory_bytes);
+  lua_setfield(L, -2, "memory_bytes");
+  lua_pushinteger(L, (lua_Integer)st.memory_limit);
+  lua_setfield(L, -2, "memory_limit");
+  lua_pushinteger(L, (lua_Integer)st.peak_memory_bytes);
+  lua_setfield(L, -2, "peak_memory_bytes");
+  lua_pushinteger(L, (lua_Integer)st.instructions);
+  lua_setfield(L, -2, "instructions");
 }
 
 /* Wrap n results on top into RESULT {id, results = {n=, ...}, stats}.
@@ -1048,7 +1050,7 @@ static int build_result(lua_State *S) {
   lua_pushinteger(S, n);
   lua_setfield(S, -2, "n");
   lua_setfield(S, -2, "results");
-  push_stats(S);
+  tpL_sbstate_push_stats(S, S);
   lua_setfield(S, -2, "stats");
   return 1;
 }
@@ -1059,7 +1061,7 @@ static int add_id(lua_State *S) {
     lua_pushinteger(S, (lua_Integer)c->id);
     lua_setfield(S, 1, "id");
   }
-  push_stats(S);
+  tpL_sbstate_push_stats(S, S);
   lua_setfield(S, 1, "stats");
   lua_settop(S, 1);
   return 1;

@@ -174,6 +174,10 @@ int tpL_sbstate_error_payload(tp_wire_buf *out, int64_t id, const char *kind,
 
 void tpL_sbstate_stats(lua_State *S, tp_sbstate_stats *out);
 
+/* Push the same as a table onto L (which may be S): calls, time_ms,
+** memory_bytes, memory_limit, peak_memory_bytes, instructions. */
+void tpL_sbstate_push_stats(lua_State *L, lua_State *S);
+
 /* The error table's kind for a status. */
 const char *tpL_sbstate_kind(int status);
 

@@ -255,18 +255,9 @@ static void apply_seccomp(lua_State *L, int setup) {
 /* Main loop                                                               */
 /* ---------------------------------------------------------------------- */
 
+/* The runtime's stats plus what only the process knows. */
 static void push_stats(lua_State *L, lua_State *S) {
-  tp_sbstate_stats st;
-  tpL_sbstate_stats(S, &st);
-  lua_createtable(L, 0, 6);
-  lua_pushinteger(L, (lua_Integer)st.calls);
-  lua_setfield(L, -2, "calls");
-  lua_pushinteger(L, (lua_Integer)st.memory_bytes);
-  lua_setfield(L, -2, "memory_bytes");
-  lua_pushinteger(L, (lua_Integer)st.memory_limit);
-  lua_setfield(L, -2, "memory_limit");
-  lua_pushinteger(L, (lua_Integer)st.peak_memory_bytes);
-  lua_setfield(L, -2, "peak_memory_bytes");
+  tpL_sbstate_push_stats(L, S);
   lua_pushinteger(L, rss_bytes());
   lua_setfield(L, -2, "rss_bytes");
   lua_pushinteger(L, (lua_Integer)getpid());
