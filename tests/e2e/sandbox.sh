@@ -83,4 +83,25 @@ if [ -n "${killed:-}" ]; then
   done
   check "stale cgroups of killed hosts are swept" "" "$stale"
 fi
+# An engine module required on its own knows what the build applies: a
+# strict policy is accepted without loading truthound.security.sandbox.
+"$LUA" -e '
+  local process = require("truthound.security.sandbox.process")
+  local security = require("truthound.security")
+  local ok, why = process.probe()
+  if not ok then print("unavailable", why) return end
+  local e = process.new{}
+  local p = security.SecurityPolicy.new{isolation_level = "PROCESS",
+    required_signatures = 0, require_trusted_signer = false,
+    resource_limits = {max_execution_time_sec = 5, max_memory_mb = 32}}
+  local ctx = e:create_sandbox("direct", p)
+  print(e:execute(ctx, function(a) return a + 1 end, 41))
+  e:cleanup()' >"$TMP/out" 2>"$TMP/err"
+if grep -q '^unavailable' "$TMP/out"; then
+  skip "PROCESS: $(sed -n 's/^unavailable\t//p' "$TMP/out")"
+else
+  check "an engine module required directly runs a strict policy" "42" \
+        "$(cat "$TMP/out")$(head -c 300 "$TMP/err")"
+fi
+
 echo "1..$n"

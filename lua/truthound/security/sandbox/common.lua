@@ -323,4 +323,8 @@ function M.timeout_ms(policy)
   return math.max(1, math.ceil(s * 1000))
 end
 
+-- Every engine module requires this one: what the build applies is known
+-- as soon as any engine is loaded.
+M.register_mechanisms()
+
 return M

@@ -237,14 +237,13 @@ function Factory.reset()
 end
 
 ---------------------------------------------------------------------------
--- What this build enforces
+-- What this build enforces (the engines' mechanisms are registered when
+-- common.lua loads, so requiring one engine module directly works too)
 
 -- System call names in policies are checked against libseccomp's table.
 if type(core.sandbox) == "table" and type(core.sandbox.syscall_resolve) == "function" then
   limits.set_syscall_resolver(core.sandbox.syscall_resolve)
 end
-
-common.register_mechanisms()
 
 M.set_warn = common.set_warn
 M.errors = require("truthound.security.sandbox.errmap")
