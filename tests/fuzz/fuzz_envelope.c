@@ -12,7 +12,7 @@
 ** and its encoding must parse back to the same encoding, with the same
 ** payloads. Any violated invariant aborts with the reason.
 **
-** As in fuzz_units.c, a line hook turns the Lua lines run into libFuzzer
+** As in every Lua-driven harness (fuzz_lua.h), a line hook turns the Lua lines run into libFuzzer
 ** extra counters, so the fuzzer is guided by the Lua branches it reaches.
 **
 **   make fuzz-build && build/fuzz/fuzz_envelope -runs=0 tests/fuzz/seeds/fuzz_envelope
@@ -26,6 +26,7 @@
 #include <lualib.h>
 
 #include "lua/l_core.h"
+#include "fuzz_lua.h"
 
 #ifndef TP_SOURCE_DIR
 #define TP_SOURCE_DIR "."
@@ -79,60 +80,16 @@ static const char DRIVER[] =
   "  if payloads(env2) ~= p1 then return 'payloads changed through an encoding' end\n"
   "end\n";
 
-static lua_State *L;
-static int check_ref;
-
-/* libFuzzer reads this section as extra coverage counters. */
-#define NCOUNTERS (1u << 16)
-__attribute__((section("__libfuzzer_extra_counters"), used))
-uint8_t fuzz_envelope_lua_counters[NCOUNTERS];
-static uintptr_t prev_loc;
-
-/* A chunk's source string lives as long as its function, so its address
-** names the file; with the line it names a location. */
-static void line_hook(lua_State *L_, lua_Debug *ar) {
-  uintptr_t loc;
-  if (!lua_getinfo(L_, "S", ar)) return;
-  loc = ((uintptr_t)ar->source >> 4) * 0x9E3779B1u ^ (uintptr_t)ar->currentline * 0x85EBCA77u;
-  fuzz_envelope_lua_counters[(loc ^ prev_loc) % NCOUNTERS]++;
-  prev_loc = loc >> 1;
-}
-
-static void setup(void) {
-  L = luaL_newstate();
-  if (!L) abort();
-  luaL_openlibs(L);
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-  lua_pushcfunction(L, luaopen_truthound_core);
-  lua_setfield(L, -2, "truthound.core");
-  lua_pop(L, 1);
-  lua_getglobal(L, "package");
-  lua_pushstring(L, TP_SOURCE_DIR "/lua/?.lua;" TP_SOURCE_DIR "/lua/?/init.lua;");
-  lua_getfield(L, -2, "path");
-  lua_concat(L, 2);
-  lua_setfield(L, -2, "path");
-  lua_pop(L, 1);
-  if (luaL_loadbuffer(L, DRIVER, sizeof DRIVER - 1, "=fuzz_envelope") != LUA_OK ||
-      lua_pcall(L, 0, 1, 0) != LUA_OK) {
-    fprintf(stderr, "fuzz_envelope: setup failed: %s\n", lua_tostring(L, -1));
-    abort();
-  }
-  check_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  lua_sethook(L, line_hook, LUA_MASKLINE, 0);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  static lua_State *L;
+  static int check_ref;
   static unsigned runs;
-  if (L == NULL) setup();
-  prev_loc = 0;
-  lua_settop(L, 0);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, check_ref);
-  lua_pushlstring(L, (const char *)data, size);
-  if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_isnil(L, -1)) {
-    fprintf(stderr, "fuzz_envelope: invariant violated: %s\n", lua_tostring(L, -1));
+  const char *msg;
+  if (L == NULL) L = fuzz_lua_open("fuzz_envelope", DRIVER, sizeof DRIVER - 1, &check_ref);
+  if (fuzz_lua_check(L, check_ref, data, size, &msg) != FUZZ_LUA_HOLDS) {
+    fprintf(stderr, "fuzz_envelope: invariant violated: %s\n", msg);
     abort();
   }
-  lua_settop(L, 0);
   if (++runs % 256 == 0) lua_gc(L, LUA_GCCOLLECT, 0);
   return 0;
 }

@@ -13,7 +13,7 @@
 **
 ** Coverage: the Lua interpreter is not instrumented, so libFuzzer alone
 ** would see only this file. A line hook turns each (previous line, line)
-** pair of the Lua code run into one of libFuzzer's extra counters, so the
+** pair of the Lua code run into one of libFuzzer's extra counters (fuzz_lua.h), so the
 ** fuzzer is guided by which branches of units.lua an input reaches.
 **
 ** One lua_State serves the whole process: the checker lives in the
@@ -29,6 +29,8 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+
+#include "fuzz_lua.h"
 
 #ifndef TP_SOURCE_DIR
 #define TP_SOURCE_DIR "."
@@ -88,25 +90,6 @@ static const char CHECKER[] =
   "  end\n"
   "end\n";
 
-static lua_State *L;
-static int checker;
-
-/* libFuzzer reads this section as extra coverage counters. */
-#define NCOUNTERS (1u << 16)
-__attribute__((section("__libfuzzer_extra_counters"), used))
-uint8_t fuzz_units_lua_counters[NCOUNTERS];
-static uintptr_t prev_loc;
-
-/* A chunk's source string lives as long as its function, so its address
-** names the file; with the line it names a location. */
-static void line_hook(lua_State *L_, lua_Debug *ar) {
-  uintptr_t loc;
-  if (!lua_getinfo(L_, "S", ar)) return;
-  loc = ((uintptr_t)ar->source >> 4) * 0x9E3779B1u ^ (uintptr_t)ar->currentline * 0x85EBCA77u;
-  fuzz_units_lua_counters[(loc ^ prev_loc) % NCOUNTERS]++;
-  prev_loc = loc >> 1;
-}
-
 static void fail(const char *what, const uint8_t *data, size_t size) {
   size_t i, n = size > 300 ? 300 : size;
   fprintf(stderr, "fuzz_units: invariant violated: %s\n  input (%zu bytes): \"", what, size);
@@ -120,39 +103,19 @@ static void fail(const char *what, const uint8_t *data, size_t size) {
   abort();
 }
 
-static void setup(void) {
-  L = luaL_newstate();
-  if (!L) abort();
-  luaL_openlibs(L);
-  /* The tree's lua/ first, so the module under test is this checkout's;
-  ** lpeg comes from the default cpath (Debian's lua-lpeg). */
-  lua_getglobal(L, "package");
-  lua_pushstring(L, TP_SOURCE_DIR "/lua/?.lua;" TP_SOURCE_DIR "/lua/?/init.lua;");
-  lua_getfield(L, -2, "path");
-  lua_concat(L, 2);
-  lua_setfield(L, -2, "path");
-  lua_pop(L, 1);
-  if (luaL_loadbuffer(L, CHECKER, sizeof CHECKER - 1, "=fuzz_units") != LUA_OK ||
-      lua_pcall(L, 0, 1, 0) != LUA_OK) {
-    fprintf(stderr, "fuzz_units: cannot set up: %s\n", lua_tostring(L, -1));
-    abort();
-  }
-  checker = luaL_ref(L, LUA_REGISTRYINDEX);
-  lua_sethook(L, line_hook, LUA_MASKLINE, 0);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  static lua_State *L;
+  static int checker;
   static unsigned runs;
-  if (!L) setup();
-  prev_loc = 0;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, checker);
-  lua_pushlstring(L, (const char *)data, size);
-  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-    fprintf(stderr, "fuzz_units: raised: %s\n", lua_tostring(L, -1));
+  const char *msg;
+  int st;
+  if (L == NULL) L = fuzz_lua_open("fuzz_units", CHECKER, sizeof CHECKER - 1, &checker);
+  st = fuzz_lua_check(L, checker, data, size, &msg);
+  if (st == FUZZ_LUA_RAISED) {
+    fprintf(stderr, "fuzz_units: raised: %s\n", msg);
     fail("a parser or formatter raised instead of returning", data, size);
   }
-  if (!lua_isnil(L, -1)) fail(lua_tostring(L, -1), data, size);
-  lua_settop(L, 0);
+  if (st == FUZZ_LUA_BROKEN) fail(msg, data, size);
   if (++runs % 256 == 0) lua_gc(L, LUA_GCCOLLECT, 0);
   return 0;
 }
