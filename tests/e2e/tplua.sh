@@ -292,6 +292,9 @@ fi
 # machine only makes the test slower); a line "^C" sends Ctrl-C a moment
 # after the line before it, which is still running, was echoed. The
 # transcript goes to $TMP/repl (CRs removed), the exit status to $rc.
+# script(1) runs its command through $SHELL -c; "exec" makes tplua the
+# pty's only process, else a shell that does not exec (dash, the CI's
+# /bin/sh) would itself die of the Ctrl-C and script would report 130.
 prompts() { grep -o 'tp>' "$TMP/repl.raw" 2>/dev/null | wc -l; }
 await_prompts() {   # await_prompts N: until N prompts were shown (60 s at most)
   i=0
@@ -311,7 +314,7 @@ feed() {
     await_prompts $want
     printf '\004'
     sleep 3
-  } | timeout 120 script -qfec "$TPLUA" /dev/null >"$TMP/repl.raw" 2>&1
+  } | timeout 120 script -qfec "exec $TPLUA" /dev/null >"$TMP/repl.raw" 2>&1
   rc=$?
   tr -d '\r' <"$TMP/repl.raw" >"$TMP/repl"
 }
