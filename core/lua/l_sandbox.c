@@ -4,16 +4,20 @@
 **
 **   sbstate(setup) -> state       the NONE runtime (core/lua/l_sbstate.c): a
 **                                 separate, capped lua_State in this process
-**     state:call(bytecode, upvalues, lim, args) -> true, results | false, err
-**     state:call_ref(ref, lim, args)           -> the same
-**     state:require(name, lim)                 -> true | false, err
+**     state:call(fid, bytecode, upvalues, instructions, timeout_ms, ...)
+**                                   -> true, results... | false, err
+**     state:call_ref(ref, instructions, timeout_ms, ...)  -> the same
+**     state:require(name, instructions, timeout_ms) -> true | false, err
 **     state:stats() -> {calls, memory_bytes, memory_limit, peak_memory_bytes,
-**                       instructions, time_ms}
+**                       instructions, time_ms}     (of the last call)
+**     state:totals() -> calls, time_ms, peak_memory_bytes (over all calls)
 **     state:close()
-**       setup is the SETUP payload's shape (docs/formats.md); lim is
-**       {instructions =, timeout_ms =}; args and results are {n =, ...}; err
-**       is the error table {kind, message, fields}. Values cross between the
-**       two states through the wire encoding (the same bounds as a worker's
+**       setup is the SETUP payload's shape (docs/formats.md); fid is the
+**       host's id for the function (never reused), under which the loaded
+**       bytecode is cached; nil limits are the state's own; err is the
+**       error table {kind, message, fields}. Values are copied between the
+**       two states: scalars and strings directly, tables through the wire
+**       encoding, all under the wire's bounds (the same as a worker's
 **       channel), so nothing of the sandbox's state ever reaches the host's
 **       but copies of plain data.
 **
@@ -78,10 +82,26 @@
 typedef struct sbstate {
   lua_State *S;
   tp_wire_buf buf;     /* scratch for copies between the states */
+  int cached;          /* entries in the function cache */
+  /* totals over the calls made through state:call and state:call_ref */
+  lua_Integer calls;
+  double time_ms;
+  lua_Integer peak;    /* highest per-call peak of Lua memory */
 } sbstate;
 
+/* The state's metatable is also filed under this address: checking a
+** method's self by it spares the per-call hashing of the name. */
+static const char state_mt_key = 0;
+
 static sbstate *check_state(lua_State *L) {
-  sbstate *st = luaL_checkudata(L, 1, SBSTATE_MT);
+  sbstate *st = lua_touserdata(L, 1);
+  int ok = 0;
+  if (st != NULL && lua_getmetatable(L, 1)) {
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &state_mt_key);
+    ok = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+  }
+  if (!ok) st = luaL_checkudata(L, 1, SBSTATE_MT);   /* raises the usual error */
   if (st->S == NULL) luaL_error(L, "sandbox state is closed");
   return st;
 }
@@ -141,194 +161,252 @@ static void push_error(lua_State *L, const char *kind, const char *reason, const
   lua_setfield(L, -2, "fields");
 }
 
-/* Read {instructions, timeout_ms} at idx (nil: the state's own). */
+/* Read the limits at idx, idx+1: instructions, timeout_ms (nil: the
+** state's own). */
 static void check_limits(lua_State *L, int idx, tp_sbstate_limits *lim) {
   memset(lim, 0, sizeof *lim);
-  if (lua_isnoneornil(L, idx)) return;
-  luaL_checktype(L, idx, LUA_TTABLE);
-  lua_getfield(L, idx, "instructions");
-  lim->instructions = (int64_t)luaL_optinteger(L, -1, 0);
-  lua_getfield(L, idx, "timeout_ms");
-  lim->timeout_ms = luaL_optnumber(L, -1, 0);
-  lua_pop(L, 2);
+  lim->instructions = (int64_t)luaL_optinteger(L, idx, 0);
+  lim->timeout_ms = luaL_optnumber(L, idx + 1, 0);
   if (lim->instructions < 0 || !(lim->timeout_ms >= 0)) luaL_argerror(L, idx, "negative limit");
 }
 
-/* Push the n arguments of the table at S's top (decoded {n=, ...}),
-** removing the table. Returns n. */
-static int unpack_args(lua_State *S) {
-  int n, i, t = lua_gettop(S);
-  lua_getfield(S, t, "n");
-  n = (int)lua_tointeger(S, -1);
-  lua_pop(S, 1);
-  if (n < 0 || n > 250 || !lua_checkstack(S, n + 4)) n = -1;
-  for (i = 1; i <= n; i++) lua_rawgeti(S, t, i);
-  lua_remove(S, t);
-  return n;
+/* At most this many arguments or results cross in one call, as in a
+** worker's CALL frame (docs/formats.md). */
+#define MAX_VALUES 250
+
+/* Copy one value between the states. Scalars and strings go directly (a
+** string counts against *bytes, the budget of the wire's max_bytes that
+** the whole call shares); tables go through the wire encoding with its
+** bounds, which also refuses every other type with its name. */
+static int copy_one(sbstate *st, lua_State *from, int idx, lua_State *to, size_t *bytes,
+                    char *err, size_t errlen) {
+  size_t len;
+  const char *s;
+  switch (lua_type(from, idx)) {
+  case LUA_TNIL: lua_pushnil(to); return 0;
+  case LUA_TBOOLEAN: lua_pushboolean(to, lua_toboolean(from, idx)); return 0;
+  case LUA_TNUMBER:
+    if (lua_isinteger(from, idx)) lua_pushinteger(to, lua_tointeger(from, idx));
+    else lua_pushnumber(to, lua_tonumber(from, idx));
+    return 0;
+  case LUA_TSTRING:
+    s = lua_tolstring(from, idx, &len);
+    if (len > *bytes) {
+      snprintf(err, errlen, "a string of %zu bytes is over what one call may carry", len);
+      return -1;
+    }
+    *bytes -= len;
+    lua_pushlstring(to, s, len);
+    return 0;
+  default:
+    return copy_value(st, from, idx, to, err, errlen);
+  }
 }
 
-/* After tpL_sbstate_pcall*: move the outcome to L as true, {n=, ...} or
-** false, err. base is S's top below the function. */
-static int finish_call(lua_State *L, sbstate *st, int status, int base) {
-  lua_State *S = st->S;
+/* The arguments' trip into S: run protected in S, since S's allocator
+** refuses what is over the plugin's memory cap. */
+typedef struct argcopy {
+  sbstate *st;
+  lua_State *from;
+  int first, n;
   char err[256];
-  if (status == TP_SB_OK) {
-    int n = lua_gettop(S) - base, i;
-    if (!lua_checkstack(S, 2)) {
-      lua_settop(S, base);
-      lua_pushboolean(L, 0);
-      push_error(L, "SandboxResourceError", "memory", "out of memory while returning results");
-      return 2;
-    }
-    lua_createtable(S, n, 1);
-    for (i = 1; i <= n; i++) {
-      lua_pushvalue(S, base + i);
-      lua_rawseti(S, -2, i);
-    }
-    lua_pushinteger(S, n);
-    lua_setfield(S, -2, "n");
-    if (copy_value(st, S, -1, L, err, sizeof err) != 0) {
-      lua_settop(S, base);
-      lua_pushboolean(L, 0);
-      push_error(L, "SandboxError", "result", err);
-      return 2;
-    }
-    lua_settop(S, base);
-    lua_pushboolean(L, 1);
-    lua_insert(L, -2);
-    return 2;
-  }
-  lua_pushboolean(L, 0);
-  if (copy_value(st, S, -1, L, err, sizeof err) != 0)
-    push_error(L, "SandboxError", "state", err);
-  lua_settop(S, base);
-  return 2;
-}
+} argcopy;
 
-/* Decode the args table at L index idx into S and spread it. -1 on failure
-** (the false, err pair pushed on L). */
-static int push_args(lua_State *L, sbstate *st, int idx) {
-  char err[256];
-  int n;
-  luaL_checktype(L, idx, LUA_TTABLE);
-  if (copy_value(st, L, idx, st->S, err, sizeof err) != 0) {
-    lua_pushboolean(L, 0);
-    push_error(L, "SandboxError", "request", err);
-    return -1;
-  }
-  n = unpack_args(st->S);
-  if (n < 0) {
-    lua_pushboolean(L, 0);
-    push_error(L, "SandboxError", "request", "bad argument count");
-    return -1;
-  }
-  return n;
-}
-
-/* Loaded functions by their bytecode, in a table of S's registry: a
-** function sent again is not loaded again (its upvalues are set anew on
-** every call, from the host's current values). At most CACHE_MAX entries;
-** the table is dropped when full. */
-#define CACHE_KEY "truthound.none.fncache"
-#define CACHE_MAX 64
-
-/* Push the cached function for code with the upvalues at S index ups (0:
-** none) set; 1, or 0 with nothing pushed. */
-static int cache_get(lua_State *S, const char *code, size_t len, int ups) {
+static int copy_args_p(lua_State *S) {
+  argcopy *a = lua_touserdata(S, 1);
+  tp_wire_limits wl;
+  size_t bytes;
   int i;
-  const char *name;
-  if (!lua_checkstack(S, 4)) return 0;
-  if (lua_getfield(S, LUA_REGISTRYINDEX, CACHE_KEY) != LUA_TTABLE) {
-    lua_pop(S, 1);
-    return 0;
-  }
-  lua_pushlstring(S, code, len);
-  if (lua_rawget(S, -2) != LUA_TFUNCTION) {
-    lua_pop(S, 2);
-    return 0;
-  }
-  lua_remove(S, -2);
-  for (i = 1; (name = lua_getupvalue(S, -1, i)) != NULL; i++) {
-    lua_pop(S, 1);
-    if (strcmp(name, "_ENV") == 0) continue;
-    if (ups) lua_rawgeti(S, ups, i);
-    else lua_pushnil(S);
-    lua_setupvalue(S, -2, i);
+  tp_wire_limits_default(&wl);
+  bytes = wl.max_bytes;
+  lua_pop(S, 1);
+  luaL_checkstack(S, a->n + 4, "too many arguments");
+  for (i = 0; i < a->n; i++)
+    if (copy_one(a->st, a->from, a->first + i, S, &bytes, a->err, sizeof a->err) != 0)
+      return luaL_error(S, "argument %d: %s", i + 1, a->err);
+  return a->n;
+}
+
+/* Are the n values from index first all nil, booleans or numbers? */
+static int all_scalars(lua_State *L, int first, int n) {
+  for (int i = 0; i < n; i++) {
+    int t = lua_type(L, first + i);
+    if (t != LUA_TNIL && t != LUA_TBOOLEAN && t != LUA_TNUMBER) return 0;
   }
   return 1;
 }
 
-/* Remember the function on top of S (left there). Failure to remember is
-** harmless. */
-static void cache_put(lua_State *S, const char *code, size_t len) {
-  int i;
-  const char *name;
-  if (!lua_checkstack(S, 4)) return;
-  for (i = 1; (name = lua_getupvalue(S, -1, i)) != NULL; i++) {
-    lua_pop(S, 1);
-    if (*name == '\0') return;        /* stripped: cannot tell _ENV apart */
+/* Push the n arguments of L from index first onto S. -1 on failure (the
+** false, err pair pushed on L, S as it was). */
+static int push_args(lua_State *L, sbstate *st, int first, int n) {
+  lua_State *S = st->S;
+  argcopy a;
+  if (n > MAX_VALUES) {
+    lua_pushboolean(L, 0);
+    push_error(L, "SandboxError", "request", "more than 250 arguments");
+    return -1;
   }
-  if (lua_getfield(S, LUA_REGISTRYINDEX, CACHE_KEY) != LUA_TTABLE ||
-      lua_rawlen(S, -1) >= CACHE_MAX) {
-    lua_pop(S, 1);
-    lua_createtable(S, 0, 8);
-    lua_pushvalue(S, -1);
-    lua_setfield(S, LUA_REGISTRYINDEX, CACHE_KEY);
+  a.st = st; a.from = L; a.first = first; a.n = n; a.err[0] = '\0';
+  if (all_scalars(L, first, n) && lua_checkstack(S, n + 4)) {
+    size_t unused = 0;       /* scalars allocate nothing: no protection needed */
+    for (int i = 0; i < n; i++) copy_one(st, L, first + i, S, &unused, a.err, sizeof a.err);
+    return n;
   }
-  /* count entries in the array slot 1..: cheap bound on the table's size */
-  lua_pushlstring(S, code, len);
-  lua_pushvalue(S, -3);
-  lua_rawset(S, -3);
-  lua_pushboolean(S, 1);
-  lua_rawseti(S, -2, (lua_Integer)lua_rawlen(S, -2) + 1);
-  lua_pop(S, 1);
+  if (!lua_checkstack(S, 4)) {
+    lua_pushboolean(L, 0);
+    push_error(L, "SandboxResourceError", "memory", "the sandbox's stack is full");
+    return -1;
+  }
+  lua_pushcfunction(S, copy_args_p);
+  lua_pushlightuserdata(S, &a);
+  if (lua_pcall(S, 1, n, 0) != LUA_OK) {
+    const char *msg = lua_tostring(S, -1);
+    lua_pushboolean(L, 0);
+    push_error(L, "SandboxError", "request", msg ? msg : "the arguments do not fit the sandbox");
+    lua_pop(S, 1);
+    return -1;
+  }
+  return n;
 }
 
-/* state:call(bytecode, upvalues, lim, args) */
+/* After tpL_sbstate_pcall*: leave on L true, results... or false, err;
+** returns their count. base is S's top below the function. The results
+** are the plugin's values: copied under the wire's bounds, never shared. */
+static int finish_call(lua_State *L, sbstate *st, int status, int base) {
+  lua_State *S = st->S;
+  int top = lua_gettop(L), n = lua_gettop(S) - base, i;
+  char err[256];
+  tp_wire_limits wl;
+  size_t bytes;
+  if (status != TP_SB_OK) {
+    lua_pushboolean(L, 0);
+    if (copy_value(st, S, -1, L, err, sizeof err) != 0)
+      push_error(L, "SandboxError", "state", err);
+    lua_settop(S, base);
+    return 2;
+  }
+  tp_wire_limits_default(&wl);
+  bytes = wl.max_bytes;
+  if (n > MAX_VALUES || !lua_checkstack(L, n + 4)) {
+    snprintf(err, sizeof err, "%d results: more than one call may return", n);
+    goto fail;
+  }
+  lua_pushboolean(L, 1);
+  for (i = 1; i <= n; i++)
+    if (copy_one(st, S, base + i, L, &bytes, err, sizeof err) != 0) goto fail;
+  lua_settop(S, base);
+  return n + 1;
+fail:
+  lua_settop(S, base);
+  lua_settop(L, top);
+  lua_pushboolean(L, 0);
+  push_error(L, "SandboxError", "result", err);
+  return 2;
+}
+
+/* Loaded functions by the host's id for them, in a table of S's registry:
+** a function sent again is not loaded again (its upvalues are set anew on
+** every call, from the host's current values, so a call sees what a fresh
+** load would). Ids are never reused (truthound.security.sandbox.transfer);
+** at most CACHE_MAX entries, the table is dropped when full. The table is
+** filed under the address of cache_key. */
+static const char cache_key = 0;
+#define CACHE_MAX 64
+
+/* Push the function for fid with the upvalues at S index ups (0: none)
+** set, loading code when it is not cached. TP_SB_OK, or the status of a
+** failed load (its error pushed). */
+static int cached_function(sbstate *st, lua_Integer fid, const char *code, size_t len,
+                           int ups) {
+  lua_State *S = st->S;
+  const char *name;
+  int i, status;
+  if (!lua_checkstack(S, 6)) return TP_SB_ESTATE;
+  if (lua_rawgetp(S, LUA_REGISTRYINDEX, &cache_key) != LUA_TTABLE || st->cached >= CACHE_MAX) {
+    lua_pop(S, 1);
+    lua_createtable(S, CACHE_MAX, 0);
+    lua_pushvalue(S, -1);
+    lua_rawsetp(S, LUA_REGISTRYINDEX, &cache_key);
+    st->cached = 0;
+  }
+  if (lua_rawgeti(S, -1, fid) == LUA_TFUNCTION) {
+    lua_remove(S, -2);
+    for (i = 1; (name = lua_getupvalue(S, -1, i)) != NULL; i++) {
+      lua_pop(S, 1);
+      if (strcmp(name, "_ENV") == 0) continue;
+      if (ups) lua_rawgeti(S, ups, i);
+      else lua_pushnil(S);
+      lua_setupvalue(S, -2, i);
+    }
+    return TP_SB_OK;
+  }
+  lua_pop(S, 1);
+  status = tpL_sbstate_load(S, code, len, ups);
+  if (status != TP_SB_OK) {
+    lua_remove(S, -2);
+    return status;
+  }
+  lua_pushvalue(S, -1);
+  lua_rawseti(S, -3, fid);
+  st->cached++;
+  lua_remove(S, -2);
+  return TP_SB_OK;
+}
+
+/* Fold the call just made into the totals. */
+static void account(sbstate *st) {
+  tp_sbstate_stats s;
+  tpL_sbstate_stats(st->S, &s);
+  st->calls++;
+  st->time_ms += s.time_ms;
+  if ((lua_Integer)s.peak_memory_bytes > st->peak) st->peak = (lua_Integer)s.peak_memory_bytes;
+}
+
+/* state:call(fid, bytecode, upvalues|nil, instructions, timeout_ms, ...)
+** -> true, results... | false, err */
 static int state_call(lua_State *L) {
   sbstate *st = check_state(L);
   lua_State *S = st->S;
+  lua_Integer fid = luaL_checkinteger(L, 2);
   size_t len;
-  const char *code = luaL_checklstring(L, 2, &len);
+  const char *code = luaL_checklstring(L, 3, &len);
   tp_sbstate_limits lim;
-  int base = lua_gettop(S), ups = 0, status, n;
+  int base = lua_gettop(S), ups = 0, status, n = lua_gettop(L) - 6;
   char err[256];
-  check_limits(L, 4, &lim);
-  if (!lua_isnil(L, 3)) {
-    luaL_checktype(L, 3, LUA_TTABLE);
-    if (copy_value(st, L, 3, S, err, sizeof err) != 0) {
+  check_limits(L, 5, &lim);
+  if (n < 0) n = 0;
+  if (!lua_isnil(L, 4)) {
+    luaL_checktype(L, 4, LUA_TTABLE);
+    if (copy_value(st, L, 4, S, err, sizeof err) != 0) {
       lua_pushboolean(L, 0);
       push_error(L, "SandboxError", "request", err);
       return 2;
     }
     ups = lua_gettop(S);
   }
-  if (cache_get(S, code, len, ups)) {
-    if (ups) lua_remove(S, ups);
-  } else {
-    status = tpL_sbstate_load(S, code, len, ups);
-    if (status != TP_SB_OK) return finish_call(L, st, status, base);
-    if (ups) lua_remove(S, ups);
-    cache_put(S, code, len);
-  }
-  if ((n = push_args(L, st, 5)) < 0) { lua_settop(S, base); return 2; }
+  status = cached_function(st, fid, code, len, ups);
+  if (ups) lua_remove(S, ups);
+  if (status != TP_SB_OK) return finish_call(L, st, status, base);
+  if (push_args(L, st, 7, n) < 0) { lua_settop(S, base); return 2; }
   status = tpL_sbstate_pcall(S, n, &lim);
+  account(st);
   return finish_call(L, st, status, base);
 }
 
-/* state:call_ref(ref, lim, args) */
+/* state:call_ref(ref, instructions, timeout_ms, ...) -> as state:call */
 static int state_call_ref(lua_State *L) {
   sbstate *st = check_state(L);
   const char *ref = luaL_checkstring(L, 2);
   tp_sbstate_limits lim;
-  int base = lua_gettop(st->S), n, status;
+  int base = lua_gettop(st->S), n = lua_gettop(L) - 4, status;
   check_limits(L, 3, &lim);
-  if ((n = push_args(L, st, 4)) < 0) { lua_settop(st->S, base); return 2; }
+  if (n < 0) n = 0;
+  if (push_args(L, st, 5, n) < 0) { lua_settop(st->S, base); return 2; }
   status = tpL_sbstate_pcall_ref(st->S, ref, n, &lim);
+  account(st);
   return finish_call(L, st, status, base);
 }
 
-/* state:require(name, lim) */
 static int state_require(lua_State *L) {
   sbstate *st = check_state(L);
   const char *name = luaL_checkstring(L, 2);
@@ -355,7 +433,17 @@ static int state_stats(lua_State *L) {
   return 1;
 }
 
+/* state:totals() -> calls, time_ms, peak_memory_bytes over all calls */
+static int state_totals(lua_State *L) {
+  sbstate *st = check_state(L);
+  lua_pushinteger(L, st->calls);
+  lua_pushnumber(L, st->time_ms);
+  lua_pushinteger(L, st->peak);
+  return 3;
+}
+
 static const luaL_Reg state_methods[] = {
+  {"totals", state_totals},
   {"call", state_call},
   {"call_ref", state_call_ref},
   {"require", state_require},
@@ -1015,6 +1103,8 @@ static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, l
 
 void tpL_open_sandbox(lua_State *L) {
   new_class(L, SBSTATE_MT, state_methods, state_gc);
+  luaL_getmetatable(L, SBSTATE_MT);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &state_mt_key);
   new_class(L, CHANNEL_MT, channel_methods, channel_gc);
   new_class(L, REQUEST_MT, request_methods, request_gc);
   lua_newtable(L);

@@ -26,8 +26,16 @@ describe("sandboxed runtime", function()
     return assert(sbstate(setup_t))
   end
 
+  -- call(st, fn, lim, ...) -> true, {n=, results...} | false, err
+  local last_id = 0
+  local function outcome(ok, ...)
+    if ok then return true, table.pack(...) end
+    return false, (...)
+  end
   local function call(st, fn, lim, ...)
-    return st:call(string.dump(fn), {}, lim or {}, table.pack(...))
+    lim = lim or {}
+    last_id = last_id + 1
+    return outcome(st:call(last_id, string.dump(fn), nil, lim.instructions, lim.timeout_ms, ...))
   end
 
   it("is offered by the binding", function()
@@ -101,7 +109,7 @@ describe("sandboxed runtime", function()
 
   it("gates require", function()
     local st = new({modules = {allowed = {}, blocked = {"mod.secret"}}})
-    local ok, res = st:call_ref("mod.add", {}, table.pack(2, 3))
+    local ok, res = outcome(st:call_ref("mod.add", nil, nil, 2, 3))
     assert.is_true(ok)
     assert.equal(5, res[1])
     local ok2, err = call(st, function() return require("io") end)
@@ -111,7 +119,7 @@ describe("sandboxed runtime", function()
     ok2, err = call(st, function() return require("debug") end)
     assert.is_false(ok2)
     assert.equal("SandboxError", err.kind)
-    ok2, err = st:call_ref("mod.nothing", {}, table.pack())
+    ok2, err = outcome(st:call_ref("mod.nothing"))
     assert.is_false(ok2)
     assert.equal("not_found", err.fields.reason)
     st:close()

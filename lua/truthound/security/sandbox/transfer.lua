@@ -4,6 +4,9 @@
 --   local t = transfer.prepare(function(a, b) return a + b end)
 --   t.fn          --> bytecode (string.dump, made here, never by a worker)
 --   t.upvalues    --> {n = 1}   (index 1 is _ENV: the sandbox binds its own)
+--   t.id          --> an integer naming this function for as long as the
+--                     process lives (never reused), under which a sandbox
+--                     may cache what it loaded
 --
 -- A function crosses as its bytecode plus the values of its upvalues. The
 -- sandbox loads the bytecode, binds _ENV to the plugin's environment and
@@ -19,7 +22,10 @@ local M = {}
 
 M.MAX_DEPTH = 64          -- as the wire's default
 
-local dumps = setmetatable({}, {__mode = "k"})   -- function -> bytecode
+-- function -> {id, fn = bytecode, n = upvalue count, plain = {indices}
+-- of the upvalues other than _ENV, or nil when there are none}
+local records = setmetatable({}, {__mode = "k"})
+local last_id = 0
 
 local function refuse(msg, level)
   errors.raise("UsageError", msg, nil, level + 1)
@@ -60,41 +66,55 @@ local function check_plain(v, path, seen, depth, level)
   seen[v] = nil
 end
 
--- bytecode(fn) -> string.dump(fn), cached per function. Debug
--- information is kept: upvalue names (to find _ENV) and line numbers in
--- the plugin's error messages.
-local function bytecode(fn, level)
-  local b = dumps[fn]
-  if b then return b end
-  local ok, r = pcall(string.dump, fn)
-  if not ok then
-    refuse(("cannot send this function into the sandbox: %s (a C function cannot cross; " ..
-            "wrap the call in a Lua function)"):format(tostring(r)), level + 1)
-  end
-  dumps[fn] = r
-  return r
-end
-
--- prepare(fn) -> {fn = bytecode, upvalues = {n = count, [i] = value}}.
--- The _ENV upvalue is left out (nil); the sandbox binds its own there.
-function M.prepare(fn, level)
+-- record(fn) -> the function's record, made once per function. Debug
+-- information is kept in the bytecode: upvalue names (to find _ENV) and
+-- line numbers in the plugin's error messages.
+function M.record(fn, level)
   level = (level or 1) + 1
+  local r = records[fn]
+  if r then return r end
   if type(fn) ~= "function" then
     refuse(("expected a function, got %s"):format(type(fn)), level)
   end
-  local code = bytecode(fn, level)
-  local ups, i = {}, 1
+  local ok, code = pcall(string.dump, fn)
+  if not ok then
+    refuse(("cannot send this function into the sandbox: %s (a C function cannot cross; " ..
+            "wrap the call in a Lua function)"):format(tostring(code)), level)
+  end
+  local plain, i = {}, 1
   while true do
-    local name, value = debug.getupvalue(fn, i)
+    local name = debug.getupvalue(fn, i)
     if name == nil then break end
-    if name ~= "_ENV" then
-      check_plain(value, ("upvalue '%s'"):format(name ~= "" and name or ("#" .. i)), {}, 1, level)
-      ups[i] = value
-    end
+    if name ~= "_ENV" then plain[#plain + 1] = i end
     i = i + 1
   end
-  ups.n = i - 1
-  return {fn = code, upvalues = ups}
+  last_id = last_id + 1
+  r = {id = last_id, fn = code, n = i - 1, plain = plain[1] and plain or nil}
+  records[fn] = r
+  return r
+end
+
+-- upvalues(fn, record) -> {n = count, [i] = value} of the host's current
+-- values (_ENV's slot left nil), each checked to be plain data; nil when
+-- the function has no upvalue but _ENV.
+function M.upvalues(fn, r, level)
+  if not r.plain then return nil end
+  level = (level or 1) + 1
+  local ups = {n = r.n}
+  for _, i in ipairs(r.plain) do
+    local name, value = debug.getupvalue(fn, i)
+    check_plain(value, ("upvalue '%s'"):format(name ~= "" and name or ("#" .. i)), {}, 1, level)
+    ups[i] = value
+  end
+  return ups
+end
+
+-- prepare(fn) -> {id, fn = bytecode, upvalues = {n = count, [i] = value}}.
+-- The _ENV upvalue is left out (nil); the sandbox binds its own there.
+function M.prepare(fn, level)
+  level = (level or 1) + 1
+  local r = M.record(fn, level)
+  return {id = r.id, fn = r.fn, upvalues = M.upvalues(fn, r, level) or {n = r.n}}
 end
 
 return M
