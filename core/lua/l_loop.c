@@ -14,12 +14,16 @@
 ** waiters. No Lua runs inside a libuv callback.
 **
 **   core.loop.now()              -> milliseconds, CLOCK_MONOTONIC, float
+**   core.loop.wallclock()        -> seconds since the epoch, CLOCK_REALTIME,
+**                                   float (for timestamps people read)
 **   core.loop.timer(ms)          -> op (a pending timer)
 **   core.loop.step(block, out)   -> n; out[1..n] = the ops that completed
 **   core.loop.alive()            -> boolean: would step have work to do?
 **   op:status()                  -> "pending" | "done" | "cancelled" | "closed"
 **   op:cancel()                  -> true if it was pending
 */
+#include <time.h>
+
 #include "loop.h"
 #include "lua/l_core.h"
 
@@ -143,6 +147,13 @@ static int loop_now(lua_State *L) {
   return 1;
 }
 
+static int loop_wallclock(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+  return 1;
+}
+
 static int loop_timer(lua_State *L) {
   lua_Number ms = luaL_checknumber(L, 1);
   tp_loop_timer_t *t;
@@ -194,6 +205,7 @@ static int loop_alive(lua_State *L) {
 
 static const luaL_Reg loop_funcs[] = {
   {"now", loop_now},
+  {"wallclock", loop_wallclock},
   {"timer", loop_timer},
   {"step", loop_step},
   {"alive", loop_alive},

@@ -42,12 +42,15 @@ local hierarchy = {
   {"PolicyError", "InputError", {"field"}},
   {"ManifestError", "InputError", {"field"}},
   {"UsageError", "InputError", {}},
+  {"ConfigError", "InputError", {"field"}},
   -- Plugin graph and lifecycle.
   {"DependencyError", "Error", {"plugin_id"}},
   {"DependencyCycleError", "DependencyError", {"cycle"}},
   {"MissingDependencyError", "DependencyError", {"dependency", "constraint"}},
   {"VersionConflictError", "DependencyError", {"dependency", "constraints"}},
   {"LifecycleError", "Error", {"plugin_id", "from_state", "to_state"}},
+  {"LifecycleVetoError", "LifecycleError", {"reason", "event"}},
+  {"PluginError", "Error", {"plugin_id", "state"}},
   {"LoopError", "Error", {}},
 }
 

@@ -22,10 +22,24 @@ local submodules = {
   loop = "truthound.loop",
   cli = "truthound.cli",
   dependencies = "truthound.dependencies",
+  lifecycle = "truthound.lifecycle",
+  manager = "truthound.manager",
+}
+
+-- The facade's classes (DESIGN.md section 3): field -> module, name.
+local classes = {
+  EnterprisePluginManager = {"truthound.manager", "EnterprisePluginManager"},
+  EnterprisePluginManagerConfig = {"truthound.manager", "Config"},
 }
 
 setmetatable(tp, {
   __index = function(t, k)
+    local class = classes[k]
+    if class then
+      local c = require(class[1])[class[2]]
+      rawset(t, k, c)
+      return c
+    end
     local name = submodules[k]
     if not name then return nil end
     local m = require(name)
