@@ -48,5 +48,6 @@ int luaopen_truthound_core(lua_State *L) {
   tpL_open_treehash(L);
   tpL_open_wire(L);
   tpL_open_sandbox(L);
+  tpL_open_cgroup(L);
   return 1;
 }

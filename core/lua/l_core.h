@@ -25,6 +25,7 @@ void tpL_open_crypto(lua_State *L);
 void tpL_open_treehash(lua_State *L);
 void tpL_open_wire(lua_State *L);
 void tpL_open_sandbox(lua_State *L);
+void tpL_open_cgroup(lua_State *L);
 
 /* The state's loop and the anchoring of its operations (l_loop.c): a
 ** binding that starts a waiting operation anchors its Lua object while it

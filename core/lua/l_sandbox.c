@@ -37,8 +37,7 @@
 **   netns() -> fd | nil, msg             the shared empty network namespace
 **   reap(pid) -> nil (running) | "exited", code | "signaled", signo | "gone"
 **   kill(pid, signo [, group]) -> true | nil, msg
-**   mkdir(path), rmdir(path), getpid(), getuid(), usleep(us), close_fd(fd)
-**     small system calls for cgroup.lua
+**   getpid(), getuid()   (cgroups are core.cgroup, core/lua/l_cgroup.c)
 **
 ** The channel never interprets a payload: the Lua layer decodes it with
 ** core.wire.decode and its limits, as untrusted input. A frame header is
@@ -937,12 +936,6 @@ static int sb_kill(lua_State *L) {
   return 2;
 }
 
-static int sb_close_fd(lua_State *L) {
-  int fd = (int)luaL_checkinteger(L, 1);
-  if (fd > 2) close(fd);
-  return 0;
-}
-
 
 /* ---------------------------------------------------------------------- */
 /* Starting a worker                                                       */
@@ -1062,32 +1055,8 @@ static int sb_spawn(lua_State *L) {
   return 2;
 }
 
-/* mkdir(path) / rmdir(path) -> true | nil, msg (cgroup directories) */
-static int sb_mkdir(lua_State *L) {
-  const char *p = luaL_checkstring(L, 1);
-  if (mkdir(p, 0755) == 0 || errno == EEXIST) { lua_pushboolean(L, 1); return 1; }
-  lua_pushnil(L);
-  lua_pushfstring(L, "%s: %s", p, strerror(errno));
-  return 2;
-}
-
-static int sb_rmdir(lua_State *L) {
-  const char *p = luaL_checkstring(L, 1);
-  if (rmdir(p) == 0 || errno == ENOENT) { lua_pushboolean(L, 1); return 1; }
-  lua_pushnil(L);
-  lua_pushfstring(L, "%s: %s", p, strerror(errno));
-  return 2;
-}
-
 static int sb_getpid(lua_State *L) { lua_pushinteger(L, getpid()); return 1; }
 static int sb_getuid(lua_State *L) { lua_pushinteger(L, geteuid()); return 1; }
-/* usleep(us): only for the short retries of cgroup removal */
-static int sb_usleep(lua_State *L) {
-  lua_Integer us = luaL_checkinteger(L, 1);
-  luaL_argcheck(L, us >= 0 && us <= 100000, 1, "0..100000 expected");
-  usleep((useconds_t)us);
-  return 0;
-}
 
 static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction gc) {
   luaL_newmetatable(L, name);
@@ -1124,17 +1093,9 @@ void tpL_open_sandbox(lua_State *L) {
   lua_setfield(L, -2, "spawn");
   lua_pushcfunction(L, sb_netns);
   lua_setfield(L, -2, "netns");
-  lua_pushcfunction(L, sb_mkdir);
-  lua_setfield(L, -2, "mkdir");
-  lua_pushcfunction(L, sb_rmdir);
-  lua_setfield(L, -2, "rmdir");
   lua_pushcfunction(L, sb_getpid);
   lua_setfield(L, -2, "getpid");
   lua_pushcfunction(L, sb_getuid);
   lua_setfield(L, -2, "getuid");
-  lua_pushcfunction(L, sb_usleep);
-  lua_setfield(L, -2, "usleep");
-  lua_pushcfunction(L, sb_close_fd);
-  lua_setfield(L, -2, "close_fd");
   lua_setfield(L, -2, "sandbox");
 }

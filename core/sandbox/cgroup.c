@@ -4,6 +4,7 @@
 ** Where our groups are comes from the host probe's parsers (mountinfo and
 ** /proc/self/cgroup, probe.h), so the two never disagree about it.
 */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -72,22 +73,26 @@ static int exists(const char *dir, const char *file) {
   return access(path, F_OK) == 0;
 }
 
-/* The number after key in a "key value" file, or the first number when
-** key is NULL. 0 when absent. */
+/* The number after key in "key value" lines of text, or the first number
+** when key is NULL. 0 when absent. */
+static uint64_t text_num(const char *text, const char *key) {
+  const char *p;
+  if (key == NULL) return strtoull(text, NULL, 10);
+  size_t kl = strlen(key);
+  for (p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+    if (strncmp(p, key, kl) == 0 && p[kl] == ' ') return strtoull(p + kl + 1, NULL, 10);
+  return 0;
+}
+
+/* The same, from dir/file. 0 when absent or unreadable. */
 static uint64_t read_num(const char *dir, const char *file, const char *key) {
   char path[CG_PATH + 64];
   size_t len;
   snprintf(path, sizeof path, "%s/%s", dir, file);
-  char *text = slurp(path, &len), *p;
+  char *text = slurp(path, &len);
   uint64_t v = 0;
   if (!text) return 0;
-  if (key == NULL) {
-    v = strtoull(text, NULL, 10);
-  } else {
-    size_t kl = strlen(key);
-    for (p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-      if (strncmp(p, key, kl) == 0 && p[kl] == ' ') { v = strtoull(p + kl + 1, NULL, 10); break; }
-  }
+  v = text_num(text, key);
   free(text);
   return v;
 }
@@ -140,7 +145,8 @@ static int parent_for(const layout *l, int ctl, char *buf, size_t cap) {
 
 /* ---- limits -------------------------------------------------------------- */
 
-static int set_limit(tp_cgroup *g, int ctl, const tp_cgroup_limits *lim) {
+/* Write ctl's limit; on failure *file names the file that refused. */
+static int set_limit(tp_cgroup *g, int ctl, const tp_cgroup_limits *lim, const char **file) {
   char v[64];
   const char *d = g->dir[ctl];
   int v2 = g->version[ctl] == 2, rc = 0;
@@ -148,29 +154,32 @@ static int set_limit(tp_cgroup *g, int ctl, const tp_cgroup_limits *lim) {
   case TP_CGROUP_MEMORY:
     snprintf(v, sizeof v, "%" PRIu64, lim->memory_bytes);
     if (v2) {
-      rc = write_file(d, "memory.max", v);
-      if (rc == 0 && exists(d, "memory.swap.max")) rc = write_file(d, "memory.swap.max", "0");
+      rc = write_file(d, *file = "memory.max", v);
+      if (rc == 0 && exists(d, "memory.swap.max")) rc = write_file(d, *file = "memory.swap.max", "0");
     } else {
-      rc = write_file(d, "memory.limit_in_bytes", v);
+      rc = write_file(d, *file = "memory.limit_in_bytes", v);
       if (rc == 0 && exists(d, "memory.memsw.limit_in_bytes"))
-        rc = write_file(d, "memory.memsw.limit_in_bytes", v);
+        rc = write_file(d, *file = "memory.memsw.limit_in_bytes", v);
+      /* where swap is not accounted (no memsw), at least do not prefer
+      ** swapping the group out; some kernels refuse it: best effort */
+      if (rc == 0) (void)write_file(d, "memory.swappiness", "0");
     }
     break;
   case TP_CGROUP_CPU: {
     uint64_t quota = (uint64_t)lim->cpu_percent * 1000;   /* of a 100 ms period */
     if (v2) {
       snprintf(v, sizeof v, "%" PRIu64 " 100000", quota);
-      rc = write_file(d, "cpu.max", v);
+      rc = write_file(d, *file = "cpu.max", v);
     } else {
-      rc = write_file(d, "cpu.cfs_period_us", "100000");
+      rc = write_file(d, *file = "cpu.cfs_period_us", "100000");
       snprintf(v, sizeof v, "%" PRIu64, quota);
-      if (rc == 0) rc = write_file(d, "cpu.cfs_quota_us", v);
+      if (rc == 0) rc = write_file(d, *file = "cpu.cfs_quota_us", v);
     }
     break;
   }
   case TP_CGROUP_PIDS:
     snprintf(v, sizeof v, "%" PRIu64, lim->pids_max);
-    rc = write_file(d, "pids.max", v);
+    rc = write_file(d, *file = "pids.max", v);
     break;
   }
   return rc;
@@ -246,14 +255,15 @@ int tp_cgroup_create(const tp_cgroup_limits *lim, tp_cgroup **out,
     g->version[ctl] = v;
     snprintf(g->dir[ctl], CG_PATH, "%s/truthound-%ld-%u", parent, (long)getpid(), n);
     if (!same_dir_before(g, ctl) && mkdir(g->dir[ctl], 0755) != 0 && errno != EEXIST) {
-      snprintf(err, errlen, "cgroup: mkdir %s: %s", g->dir[ctl], strerror(errno));
+      snprintf(err, errlen, "cgroup: %s: mkdir %s: %s", ctl_v1[ctl], g->dir[ctl], strerror(errno));
       g->version[ctl] = 0;
       rc = TP_CGROUP_EIO;
       goto fail;
     }
-    if ((rc = set_limit(g, ctl, lim)) != 0) {
-      snprintf(err, errlen, "cgroup: %s limit in %s: %s", ctl_v1[ctl], g->dir[ctl],
-               strerror(-rc));
+    const char *file = "";
+    if ((rc = set_limit(g, ctl, lim, &file)) != 0) {
+      snprintf(err, errlen, "cgroup: %s: cannot write %s/%s: %s", ctl_v1[ctl], g->dir[ctl],
+               file, strerror(-rc));
       rc = TP_CGROUP_EIO;
       goto fail;
     }
@@ -297,14 +307,30 @@ fail:
   return TP_CGROUP_EIO;
 }
 
-int tp_cgroup_add(const tp_cgroup *g, pid_t pid) {
+int tp_cgroup_add(const tp_cgroup *g, pid_t pid, char *err, size_t errlen) {
   char v[32];
+  int rc;
   snprintf(v, sizeof v, "%ld", (long)pid);
   for (int ctl = 0; ctl < TP_CGROUP_NCTL; ctl++)
     if (g->version[ctl] && !same_dir_before(g, ctl) &&
-        write_file(g->dir[ctl], "cgroup.procs", v) != 0)
+        (rc = write_file(g->dir[ctl], "cgroup.procs", v)) != 0) {
+      if (err && errlen)
+        snprintf(err, errlen, "cgroup: %s: cannot write %ld to %s/cgroup.procs: %s",
+                 ctl_v1[ctl], (long)pid, g->dir[ctl], strerror(-rc));
       return TP_CGROUP_EIO;
+    }
   return 0;
+}
+
+void tp_cgroup_parse_cpu_stat(const char *text, int version, tp_cgroup_stats *st) {
+  st->nr_periods = text_num(text, "nr_periods");
+  st->nr_throttled = text_num(text, "nr_throttled");
+  if (version == 2) {
+    st->throttled_ns = text_num(text, "throttled_usec") * 1000;
+    st->cpu_usage_ns = text_num(text, "usage_usec") * 1000;
+  } else {
+    st->throttled_ns = text_num(text, "throttled_time");
+  }
 }
 
 int tp_cgroup_stats_read(const tp_cgroup *g, tp_cgroup_stats *st) {
@@ -324,10 +350,18 @@ int tp_cgroup_stats_read(const tp_cgroup *g, tp_cgroup_stats *st) {
   d = g->dir[TP_CGROUP_PIDS];
   if (g->version[TP_CGROUP_PIDS]) st->pids_current = read_num(d, "pids.current", NULL);
   d = g->dir[TP_CGROUP_CPU];
-  if (g->version[TP_CGROUP_CPU] == 2)
-    st->cpu_usage_ns = read_num(d, "cpu.stat", "usage_usec") * 1000;
-  else if (g->version[TP_CGROUP_CPU] == 1)
-    st->cpu_usage_ns = read_num(d, "cpuacct.usage", NULL);
+  if (g->version[TP_CGROUP_CPU]) {
+    char path[CG_PATH + 16];
+    size_t len;
+    snprintf(path, sizeof path, "%s/cpu.stat", d);
+    char *text = slurp(path, &len);
+    if (text) {
+      tp_cgroup_parse_cpu_stat(text, g->version[TP_CGROUP_CPU], st);
+      free(text);
+    }
+    if (g->version[TP_CGROUP_CPU] == 1 && exists(d, "cpuacct.usage"))
+      st->cpu_usage_ns = read_num(d, "cpuacct.usage", NULL);
+  }
   return 0;
 }
 
@@ -384,4 +418,43 @@ int tp_cgroup_destroy(tp_cgroup *g) {
       rc = TP_CGROUP_EIO;
   free(g);
   return rc;
+}
+
+/* ---- groups of dead hosts -------------------------------------------------- */
+
+/* rmdir dir/truthound-<pid>-<n> entries whose pid is gone; how many. */
+static int sweep_dir(const char *dir) {
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  int n = 0;
+  if (!d) return 0;
+  while ((e = readdir(d)) != NULL) {
+    long pid;
+    unsigned k;
+    int end = 0;
+    if (sscanf(e->d_name, "truthound-%ld-%u%n", &pid, &k, &end) != 2 ||
+        e->d_name[end] != 0 || pid <= 0 || pid > 0x7fffffffL || pid == (long)getpid())
+      continue;
+    if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;   /* alive (or not ours to tell) */
+    if (unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) == 0) n++;
+  }
+  closedir(d);
+  return n;
+}
+
+int tp_cgroup_sweep(void) {
+  layout l;
+  char dirs[TP_CGROUP_NCTL + 1][TP_PROBE_PATH];
+  int nd = 0, n = 0;
+  if (read_layout(&l) != 0) return TP_CGROUP_EIO;
+  if (tp_probe_cgroup_dir(l.m, l.nm, l.p, l.np, 2, NULL, dirs[nd], sizeof dirs[nd]) == 0) nd++;
+  for (int ctl = 0; ctl < TP_CGROUP_NCTL; ctl++) {
+    if (tp_probe_cgroup_dir(l.m, l.nm, l.p, l.np, 1, ctl_v1[ctl], dirs[nd], sizeof dirs[nd]) != 0)
+      continue;
+    int dup = 0;
+    for (int i = 0; i < nd; i++) dup |= strcmp(dirs[i], dirs[nd]) == 0;
+    if (!dup) nd++;
+  }
+  for (int i = 0; i < nd; i++) n += sweep_dir(dirs[i]);
+  return n;
 }

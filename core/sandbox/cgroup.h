@@ -18,7 +18,8 @@
 **
 ** A controller asked for but not available is an error naming it: the
 ** engine registers cgroup.* only for what tp_cgroup_create reports set.
-** Groups still alive at exit (or dlclose) are killed and removed.
+** Groups still alive at exit (or dlclose) are killed and removed; groups
+** a killed host left behind are removed by tp_cgroup_sweep.
 */
 #ifndef TP_CGROUP_H
 #define TP_CGROUP_H
@@ -47,6 +48,9 @@ typedef struct tp_cgroup_stats {
   uint64_t memory_events;   /* times the limit was hit (v1 failcnt, v2 max) */
   uint64_t pids_current;
   uint64_t cpu_usage_ns;    /* v1 cpuacct.usage if joined with cpu; v2 usage_usec */
+  uint64_t nr_periods;      /* cpu.stat: quota periods that had runnable tasks */
+  uint64_t nr_throttled;    /* cpu.stat: periods in which the quota ran out */
+  uint64_t throttled_ns;    /* v1 throttled_time (ns), v2 throttled_usec x 1000 */
 } tp_cgroup_stats;
 
 typedef struct tp_cgroup tp_cgroup;
@@ -69,11 +73,17 @@ const char *tp_cgroup_dir(const tp_cgroup *g, int ctl);
 ** or a negative code. The caller closes them. */
 int tp_cgroup_procs_fds(const tp_cgroup *g, int *fds, int cap);
 
-/* Move pid into the group (every hierarchy). 0 or negative. */
-int tp_cgroup_add(const tp_cgroup *g, pid_t pid);
+/* Move pid into the group (every hierarchy). 0, or negative with err
+** naming the controller and the cgroup.procs file (err may be NULL). */
+int tp_cgroup_add(const tp_cgroup *g, pid_t pid, char *err, size_t errlen);
 
 /* Read the counters. 0 or negative (missing files read as 0). */
 int tp_cgroup_stats_read(const tp_cgroup *g, tp_cgroup_stats *st);
+
+/* The cpu.stat counters of text (v1 or v2 format, version 1 or 2) into
+** st's nr_periods, nr_throttled, throttled_ns (and, v2, cpu_usage_ns).
+** Pure: tp_cgroup_stats_read uses it on the group's cpu.stat. */
+void tp_cgroup_parse_cpu_stat(const char *text, int version, tp_cgroup_stats *st);
 
 /* SIGKILL every process in the group (cgroup.kill on v2). Returns the
 ** number signalled, or negative. */
@@ -82,5 +92,12 @@ int tp_cgroup_kill(const tp_cgroup *g);
 /* Kill, wait until the group is empty (bounded), remove its directories
 ** and free it. 0, or negative when a directory stayed (still freed). */
 int tp_cgroup_destroy(tp_cgroup *g);
+
+/* Remove the groups a dead host left behind: in our parent directory of
+** every controller, v1 and v2 alike, each truthound-<pid>-<n> whose pid
+** is not ours and no longer exists (kill(pid, 0) says ESRCH). Only rmdir:
+** a group that still has processes stays (we never kill what we cannot
+** prove is ours). Returns how many were removed, or negative. */
+int tp_cgroup_sweep(void);
 
 #endif

@@ -1,186 +1,137 @@
--- truthound.security.sandbox.cgroup: one cgroup per worker, under the host
--- process's own group, for memory, CPU share and process count.
+-- truthound.security.sandbox.cgroup: one control group per worker, under
+-- the host process's own group, for memory, CPU quota and process count.
 --
--- cgroup v1 (this is what hosts without a delegated v2 subtree have): the
--- memory, cpu and pids hierarchies, each mounted at /sys/fs/cgroup/<ctl>;
--- our group in each is read from /proc/self/cgroup. A worker's groups are
--- <ours>/truthound-<host pid>-<n>; they are made before the worker gets its
--- SETUP frame (so before any plugin code runs) and removed when it is
--- reaped. cgroup v2 is not written yet: where only v2 is delegated, the
--- engines do not register cgroup.memory / cgroup.cpu and strict policies
--- asking for them are refused (docs/sandbox.md).
+-- The groups are core/sandbox/cgroup.c's (core.cgroup): per controller,
+-- cgroup v2 where our own v2 group delegates it, else the v1 hierarchy that
+-- has it (as on hosts with memory, cpu and pids mounted at
+-- /sys/fs/cgroup/<ctl>). A worker's group is truthound-<host pid>-<n>; it
+-- is made, with its limits set, before the worker gets its SETUP frame (so
+-- before any plugin code runs) and removed when the worker is reaped. This
+-- module decides what a policy gets (spec) and keeps the small API the
+-- engines use; docs/sandbox.md, "Control groups (engine)".
 
 local core = require("truthound.native")
 
 local M = {}
 
-local ROOT = "/sys/fs/cgroup"
 local MIB = 1024 * 1024
 M.HEADROOM_MB = 32           -- the worker's own memory above the Lua cap
+M.PIDS = 8                   -- processes per worker group
+M.PIDS_SUBPROCESS = 64       -- with allow_subprocess
+local CONTROLLERS = {"memory", "cpu", "pids"}
 
-local function read(path)
-  local f = io.open(path, "r")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
+local function has_binding()
+  return type(core.cgroup) == "table" and type(core.cgroup.create) == "function"
 end
 
-local function write(path, value)
-  local f, msg = io.open(path, "w")
-  if not f then return nil, msg end
-  local ok, wmsg = f:write(tostring(value))
-  local cok, cmsg = f:close()
-  if not ok or not cok then return nil, ("%s: %s"):format(path, tostring(wmsg or cmsg)) end
-  return true
-end
-
--- Our group per v1 controller: {memory = "/sys/fs/cgroup/memory/x", ...}.
-local base_cache
-local function bases()
-  if base_cache ~= nil then return base_cache or nil end
-  base_cache = false
-  local text = read("/proc/self/cgroup")
-  if not text then return nil end
-  local out = {}
-  for line in text:gmatch("[^\n]+") do
-    local ctls, path = line:match("^%d+:([^:]*):(.*)$")
-    if ctls then
-      for c in ctls:gmatch("[^,]+") do
-        if c == "memory" or c == "cpu" or c == "pids" then
-          local dir = ROOT .. "/" .. c .. (path == "/" and "" or path)
-          if core.fs.kind(dir) == "directory" then out[c] = dir end
-        end
-      end
-    end
-  end
-  if out.memory and out.cpu and out.pids then base_cache = out end
-  return base_cache or nil
-end
-
--- usable() -> ok, reason: can we make a group in each controller?
+-- usable() -> ok, reason: can we make a group with a memory, a CPU and a
+-- pids limit here? A real probe (one group made with all three limits,
+-- then removed), cached. The engines register cgroup.memory and
+-- cgroup.cpu only when it says yes, and create() sets exactly what it
+-- probed, so the registration never claims more than a worker gets.
 local usable_cache
 function M.usable()
   if usable_cache then return usable_cache[1], usable_cache[2] end
-  local b = bases()
-  if not b or not core.sandbox.mkdir then
-    usable_cache = {false, "no cgroup v1 memory, cpu and pids hierarchies of our own"}
+  if not has_binding() then
+    usable_cache = {false, "this build has no core.cgroup"}
     return false, usable_cache[2]
   end
-  for c, dir in pairs(b) do
-    local probe = ("%s/truthound-probe-%d"):format(dir, core.sandbox.getpid())
-    local ok, msg = core.sandbox.mkdir(probe)
-    if not ok then
-      usable_cache = {false, ("cannot make a %s cgroup: %s"):format(c, tostring(msg))}
-      return false, usable_cache[2]
-    end
-    core.sandbox.rmdir(probe)
+  local g, msg = core.cgroup.create{memory_bytes = 64 * MIB, cpu_percent = 100,
+                                    pids_max = M.PIDS_SUBPROCESS}
+  if not g then
+    usable_cache = {false, tostring(msg)}
+    return false, usable_cache[2]
+  end
+  local parts = {}
+  for _, c in ipairs(CONTROLLERS) do
+    parts[#parts + 1] = ("%s v%d"):format(c, g:version(c))
+  end
+  local ok, rmsg = g:destroy()
+  if not ok then
+    usable_cache = {false, tostring(rmsg)}
+    return false, usable_cache[2]
   end
   M.sweep()
-  usable_cache = {true, "cgroup v1 memory, cpu, pids"}
+  usable_cache = {true, "cgroup " .. table.concat(parts, ", ")}
   return true, usable_cache[2]
 end
 
--- sweep(): remove the (empty) groups left by host processes that died
--- without cleaning up (killed hosts): truthound-<pid>-<n> whose pid is gone.
+-- sweep() -> how many groups were removed: those left by host processes
+-- that died without cleaning up (truthound-<pid>-<n> whose pid is gone),
+-- in our parent group of every controller, v1 and v2. Empty groups only.
 function M.sweep()
-  local b = bases()
-  if not b then return end
-  for _, dir in pairs(b) do
-    for _, name in ipairs(core.fs.list(dir) or {}) do
-      local pid = tonumber(name:match("^truthound%-(%d+)%-%d+$"))
-      if pid and pid ~= core.sandbox.getpid() and not core.sandbox.kill(pid, 0) then
-        core.sandbox.rmdir(dir .. "/" .. name)
-      end
-    end
-  end
+  if not has_binding() then return 0 end
+  return core.cgroup.sweep() or 0
 end
 
--- spec(policy) -> what to set, or nil when cgroups are not usable.
-function M.spec(policy)
+-- spec(policy [, plugin_id]) -> what to set, or nil when cgroups are not
+-- usable: {memory = bytes | nil, cpu_percent = 1..100 | nil, pids = n}.
+-- The CPU quota is whole percent of one CPU (1 ms of each 100 ms period
+-- at 1%, the kernel's smallest quota): a fraction is rounded down, and
+-- anything below 1% gets 1%.
+function M.spec(policy, plugin_id)
   if not M.usable() then return nil end
   local rl = policy.resource_limits
+  local cpu = rl.max_cpu_percent
+  if cpu then cpu = math.max(1, math.floor(cpu)) end
   return {
     memory = rl.max_memory_mb and math.floor((rl.max_memory_mb + M.HEADROOM_MB) * MIB) or nil,
-    cpu_percent = rl.max_cpu_percent,
-    pids = policy.allow_subprocess and 64 or 8,
+    cpu_percent = cpu,
+    pids = policy.allow_subprocess and M.PIDS_SUBPROCESS or M.PIDS,
   }
 end
 
-local counter = 0
-
--- create(spec [, pid]) -> cg | nil, msg. The groups exist and limits are
--- set; pid (if given) has been moved in. cg.procs lists the cgroup.procs
--- files, which core.sandbox.spawn has the worker join before it execs.
+-- create(spec [, pid]) -> cg | nil, msg. The group exists with every limit
+-- of spec set (or none is made: a limit that cannot be set is an error
+-- naming the controller and the file); pid (if given) has been moved in.
+-- cg.procs lists the distinct cgroup.procs files, which
+-- core.sandbox.spawn has the worker join before it execs; cg.dirs the
+-- group's directory per controller used.
 function M.create(spec, pid)
-  local b = bases()
-  if not b then return nil, "no cgroups" end
-  counter = counter + 1
-  local name = ("truthound-%d-%d"):format(core.sandbox.getpid(), counter)
-  local cg = {dirs = {}}
-  local function fail(msg) M.remove(cg); return nil, msg end
-  for _, c in ipairs{"memory", "cpu", "pids"} do
-    local dir = b[c] .. "/" .. name
-    local ok, msg = core.sandbox.mkdir(dir)
-    if not ok then return fail(msg) end
-    cg.dirs[c] = dir
-  end
-  local ok, msg
-  if spec.memory then
-    ok, msg = write(cg.dirs.memory .. "/memory.limit_in_bytes", spec.memory)
-    if not ok then return fail(msg) end
-    -- no swap beyond the limit, where the kernel accounts swap
-    if core.fs.kind(cg.dirs.memory .. "/memory.memsw.limit_in_bytes") == "file" then
-      write(cg.dirs.memory .. "/memory.memsw.limit_in_bytes", spec.memory)
-    end
-    write(cg.dirs.memory .. "/memory.swappiness", 0)
-  end
-  if spec.cpu_percent then
-    local period = 100000
-    ok, msg = write(cg.dirs.cpu .. "/cpu.cfs_period_us", period)
-    if ok then ok, msg = write(cg.dirs.cpu .. "/cpu.cfs_quota_us",
-                               math.max(1000, math.floor(period * spec.cpu_percent / 100))) end
-    if not ok then return fail(msg) end
-  end
-  ok, msg = write(cg.dirs.pids .. "/pids.max", spec.pids)
-  if not ok then return fail(msg) end
-  cg.procs = {}
-  for i, c in ipairs{"memory", "cpu", "pids"} do cg.procs[i] = cg.dirs[c] .. "/cgroup.procs" end
+  if not has_binding() then return nil, "this build has no core.cgroup" end
+  local g, msg = core.cgroup.create{memory_bytes = spec.memory, cpu_percent = spec.cpu_percent,
+                                    pids_max = spec.pids}
+  if not g then return nil, msg end
+  local cg = {group = g, procs = g:procs(), dirs = {}}
+  for _, c in ipairs(CONTROLLERS) do cg.dirs[c] = g:dir(c) end
   if pid then
-    for _, f in ipairs(cg.procs) do
-      ok, msg = write(f, pid)
-      if not ok then return fail(msg) end
+    local ok, amsg = g:add(pid)
+    if not ok then
+      M.remove(cg)
+      return nil, amsg
     end
   end
   return cg
 end
 
+-- stats(cg) -> the group's counters (core.cgroup's group:stats()), or nil
+-- once removed.
+function M.stats(cg)
+  return cg.group and cg.group:stats() or nil
+end
+
 -- oom(cg) -> true when the kernel's OOM killer acted in the group.
 function M.oom(cg)
-  local t = cg.dirs.memory and read(cg.dirs.memory .. "/memory.oom_control")
-  local n = t and tonumber(t:match("oom_kill (%d+)"))
-  if n and n > 0 then return true end
-  return false
+  local s = M.stats(cg)
+  return s ~= nil and cg.dirs.memory ~= nil and s.oom_kills > 0
 end
 
+-- peak(cg) -> the group's peak memory in bytes, or nil without a memory
+-- group.
 function M.peak(cg)
-  local t = cg.dirs.memory and read(cg.dirs.memory .. "/memory.max_usage_in_bytes")
-  return t and tonumber(t:match("%d+"))
+  local s = M.stats(cg)
+  if not s or not cg.dirs.memory then return nil end
+  return s.memory_peak
 end
 
--- remove(cg): kill what is left in it, then remove the groups.
+-- remove(cg) -> true | nil, msg: kill what is left in the group, then
+-- remove it (bounded wait for the killed processes). Idempotent.
 function M.remove(cg)
-  for _, dir in pairs(cg.dirs) do
-    local procs = read(dir .. "/cgroup.procs") or ""
-    for pid in procs:gmatch("%d+") do core.sandbox.kill(tonumber(pid), 9) end
-  end
-  for c, dir in pairs(cg.dirs) do
-    for _ = 1, 50 do
-      if core.sandbox.rmdir(dir) then break end
-      core.sandbox.usleep(1000)
-    end
-    cg.dirs[c] = nil
-  end
+  local g = cg.group
+  cg.group = nil
+  for c in pairs(cg.dirs) do cg.dirs[c] = nil end
+  if not g then return true end
+  return g:destroy()
 end
 
 return M
