@@ -26,6 +26,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "loopsig.h"
 #include "lua/l_core.h"
 
 #define HOST_MODULE   "tplua.host"
@@ -39,6 +40,11 @@
 ** Ctrl-C: as lua.c does, the signal handler only installs a hook, and the
 ** hook raises the error at the next safe point of the interpreter. A second
 ** Ctrl-C before that point kills the process (default action restored).
+** Around a chunk the handler goes in through tp_loopsig_action: while a
+** tp.signal wait or watch has SIGINT, the loop keeps it and this handler
+** only becomes what is restored when they stop (docs/loop.md, "Signals").
+** At the prompt no Lua runs and the loop does not either: there Ctrl-C
+** always cancels the line, and the loop's handler is put back after it.
 */
 
 static lua_State *volatile signal_L;    /* the state a Ctrl-C interrupts */
@@ -66,11 +72,11 @@ static void sigint_arm(lua_State *L, struct sigaction *old) {
   sa.sa_handler = on_sigint;
   sigemptyset(&sa.sa_mask);
   signal_L = L;
-  sigaction(SIGINT, &sa, old);
+  tp_loopsig_action(SIGINT, &sa, old);
 }
 
 static void sigint_disarm(const struct sigaction *old) {
-  sigaction(SIGINT, old, NULL);
+  tp_loopsig_action(SIGINT, old, NULL);
 }
 
 /* ---------------------------------------------------------------------

@@ -39,6 +39,7 @@ int luaopen_truthound_core(lua_State *L) {
   lua_setfield(L, -2, "set_raise");
   tpL_open_semver(L);
   tpL_open_loop(L);
+  tpL_open_signal(L);
   tpL_open_datafile(L);
   tpL_open_fs(L);
   tpL_open_probe(L);

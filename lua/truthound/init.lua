@@ -51,5 +51,6 @@ setmetatable(tp, {
 -- The event loop functions live at the top level (DESIGN.md section 3).
 local loop = require("truthound.loop")
 tp.spawn, tp.run, tp.sleep, tp.now = loop.spawn, loop.run, loop.sleep, loop.now
+tp.signal = loop.signal
 
 return tp

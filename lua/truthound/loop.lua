@@ -60,6 +60,9 @@ local ready = queue()      -- tasks to resume, in order
 local failures = queue()   -- failed tasks nobody was waiting for
 local waiters = {}         -- waitable -> list of tasks awaiting it
 local finished = setmetatable({}, {__mode = "k"})  -- operations delivered by step
+-- op -> function(op): called when step hands op back, for operations no
+-- task waits for (a signal watch's next delivery).
+local on_done = setmetatable({}, {__mode = "k"})
 local nwaiting = 0         -- tasks in status "waiting"
 local current = nil        -- the task being resumed (innermost), or nil
 local step_out = {}        -- reused by C.step
@@ -181,6 +184,8 @@ local function turn(driver)
     local op = step_out[i]
     step_out[i] = nil
     finished[op] = true
+    local cb = on_done[op]
+    if cb then on_done[op] = nil; cb(op) end
     wake(op)
   end
   return true
@@ -342,6 +347,173 @@ end
 
 function Task:__tostring()
   return ("task (%s): %p"):format(self._status, self)
+end
+
+-- Signals ------------------------------------------------------------------
+--
+--   tp.signal.wait(names [, timeout_ms]) -> "INT" | ... | nil on timeout
+--   tp.signal.watch(names, handler)      -> watch; handler(name, watch) runs
+--                                           as a new task per delivery
+--
+-- POSIX signals reach the loop through libuv (core/loopsig.c): libuv's
+-- handler only writes to the loop's pipe, and no Lua runs in a signal
+-- handler. docs/loop.md "Signals" has the rules.
+
+local S = core.signal
+local signal = {}
+loop.signal = signal
+
+local SIGNAL_LIST = "INT, TERM, HUP, USR1, USR2, QUIT"
+
+local function signal_usage(fname, message, input)
+  -- Level 4: signal_usage < signal_numbers < tp.signal.<fname> < its caller.
+  errors.raise("UsageError", ("tp.signal.%s: %s"):format(fname, message),
+    {input = input, expected = SIGNAL_LIST}, 4)
+end
+
+local function show(v)
+  if type(v) == "string" then return ("%q"):format(v) end
+  return typename(v)
+end
+
+-- A name or a list of names (case does not matter, nor a "SIG" prefix) ->
+-- the distinct signal numbers and their canonical names.
+local function signal_numbers(names, fname)
+  local list = type(names) == "string" and {names} or names
+  if type(list) ~= "table" or #list == 0 then
+    signal_usage(fname, ("a signal name or a list of them expected (%s), got %s")
+      :format(SIGNAL_LIST, type(names) == "table" and "an empty list" or show(names)), names)
+  end
+  local nums, canon, seen = {}, {}, {}
+  for i = 1, #list do
+    local name = list[i]
+    local key = type(name) == "string" and (name:upper():gsub("^SIG", "")) or nil
+    local num = key and S.numbers[key]
+    if not num then
+      signal_usage(fname, ("unknown signal %s (accepted: %s)"):format(show(name), SIGNAL_LIST),
+        name)
+    end
+    if not seen[num] then
+      seen[num] = true
+      nums[#nums + 1] = num
+      canon[#canon + 1] = key
+    end
+  end
+  return nums, canon
+end
+
+-- signal.wait(names [, timeout_ms]): wait for one of the signals (same call,
+-- both worlds) and return its name, or nil once timeout_ms passed. Only
+-- deliveries after the call count. While it waits, the loop stays alive
+-- and the signals do not take their usual action; cancelling the waiting
+-- task stops the wait.
+function signal.wait(names, timeout_ms)
+  local nums = signal_numbers(names, "wait")
+  if timeout_ms ~= nil and (math.type(timeout_ms) == nil or timeout_ms ~= timeout_ms
+      or timeout_ms < 0 or timeout_ms == math.huge) then
+    error(("bad argument #2 to 'wait' (non-negative finite number of milliseconds "
+      .. "expected, got %s)"):format(typename(timeout_ms)), 2)
+  end
+  local op = S.wait(nums, timeout_ms)
+  loop.await(op)
+  return op:result()
+end
+
+local Watch = {__name = "truthound.SignalWatch"}
+Watch.__index = Watch
+
+-- The armed next operation of each running watch -> the watch. Strong: a
+-- running watch lives until it is stopped, whether or not its creator
+-- keeps the object.
+local watching = {}
+
+-- Every delivery the loop has read becomes a new task of the handler.
+local function dispatch(w)
+  local names = w._native:take()
+  for i = 1, #names do loop.spawn(w._handler, names[i], w) end
+end
+
+-- A watch's next operation comes back from step when deliveries are
+-- waiting. No task waits for it, on purpose: an idle watch must not count
+-- as a waiting task when tp.run() decides whether it is done or stuck. So
+-- turn() calls back here (on_done), and the watch dispatches and arms the
+-- next one.
+local function arm(w)
+  local nx = w._native:next()
+  w._next = nx
+  watching[nx] = w
+  on_done[nx] = function(op)
+    watching[op] = nil
+    w._next = nil
+    if w._active then
+      dispatch(w)
+      arm(w)
+    end
+  end
+end
+
+-- signal.watch(names, handler): from now until watch:stop(), every delivery
+-- of one of the signals runs handler(name, watch) as a new task. The watch
+-- does not keep the loop alive: tp.run() returns when only watches are
+-- left, and their deliveries are handled the next time the loop runs.
+function signal.watch(names, handler)
+  local nums, canon = signal_numbers(names, "watch")
+  if type(handler) ~= "function" then
+    local mt = getmetatable(handler)
+    if type(mt) ~= "table" or mt.__call == nil then
+      error(("bad argument #2 to 'watch' (function expected, got %s)"):format(type(handler)), 2)
+    end
+  end
+  local w = setmetatable({names = canon, _native = S.watch(nums), _handler = handler,
+    _active = true}, Watch)
+  arm(w)
+  return w
+end
+
+-- watch:stop(): deliveries the loop already read still get their tasks;
+-- then each signal gets back the disposition it had before the first
+-- watcher (SIG_DFL, a host's Ctrl-C handler, SIG_IGN, ...) once no other
+-- watch or wait has it. Returns true, or false if it was stopped already.
+function Watch:stop()
+  if not self._active then return false end
+  self._active = false
+  local nx = self._next
+  if nx ~= nil then
+    watching[nx] = nil
+    on_done[nx] = nil
+    self._next = nil
+  end
+  dispatch(self)
+  self._native:stop()            -- also cancels nx
+  return true
+end
+
+-- `local w <close> = tp.signal.watch(...)` stops at the end of the block.
+function Watch:__close()
+  self:stop()
+end
+
+function Watch:active()
+  return self._active
+end
+
+-- How many deliveries the watch could not keep (more than 65536 waiting
+-- for the loop to hand them out); 0 in any sane program.
+function Watch:dropped()
+  return self._native:dropped()
+end
+
+function Watch:__tostring()
+  return ("signal watch (%s, %s): %p"):format(table.concat(self.names, " "),
+    self._active and "active" or "stopped", self)
+end
+
+-- signal.disposition(name): what the signal does in this process right
+-- now: "loop" (a wait or watch has it), "default", "ignored" or "other" (a
+-- handler of someone else, e.g. the interpreter's Ctrl-C handler).
+function signal.disposition(name)
+  local nums = signal_numbers(name, "disposition")
+  return S.disposition(nums[1])
 end
 
 return loop
