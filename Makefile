@@ -65,7 +65,7 @@ deps:
 	@scripts/deps.sh
 
 run: deps all
-	$(B)/tplua run examples/manifest.lua
+	@B=$(B) sh scripts/demo.sh
 
 test: deps all $(CTESTS) $(B)/asan/truthound/core.so $(ASAN_WORKER) fuzz-build
 	@scripts/test.sh

@@ -26,9 +26,10 @@ plugin() {
 run examples/plugins
 check "the example plugins: exit 0" 0 "$rc"
 check "selected versions in load order, with their directories" \
-  "$(printf '%s\n' "selected 2 plugins (load order):" \
+  "$(printf '%s\n' "selected 3 plugins (load order):" \
      "  greeter 1.0.0    $PWD/examples/plugins/greeter" \
      "  csv-stats 0.3.1  $PWD/examples/plugins/csv-stats" \
+     "  report 1.1.0     $PWD/examples/plugins/report" \
      "warning: csv-stats 0.3.1: optional dependency log.core is missing")" "$(cat "$TMP/out")"
 
 # Two roots hold two versions of json; app's newest needs the older json.

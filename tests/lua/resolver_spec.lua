@@ -91,12 +91,13 @@ describe("resolve", function()
     local scan = require("truthound.dependencies.scan")
     local infos = scan.plugins({"examples/plugins"})
     local manifest = require("truthound.manifest")
-    local records = {manifest.load("examples/plugins/csv-stats"), manifest.load("examples/plugins/greeter")}
+    local records = {manifest.load("examples/plugins/report"), manifest.load("examples/plugins/csv-stats"),
+                     manifest.load("examples/plugins/greeter")}
     for _, list in ipairs({infos, records}) do
       local r = resolve(list)
       assert.is_true(r.success)
-      assert.are.same({["csv-stats"] = "0.3.1", greeter = "1.0.0"}, r.selected)
-      assert.are.same({"greeter", "csv-stats"}, r.load_order)
+      assert.are.same({["csv-stats"] = "0.3.1", greeter = "1.0.0", report = "1.1.0"}, r.selected)
+      assert.are.same({"greeter", "csv-stats", "report"}, r.load_order)
     end
   end)
 

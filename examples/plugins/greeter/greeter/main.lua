@@ -1,10 +1,15 @@
--- greeter: the entry module of the example plugin. The lifecycle that
--- calls these hooks arrives with the plugin manager; for now tplua check
--- reads the manifest and the demo calls the hooks in a sandbox worker.
+-- greeter: the entry module of the example plugin (entry = "greeter.main").
+-- The manager calls the hooks its manifest lists (load, activate,
+-- deactivate) inside the plugin's sandbox; the application calls the
+-- other functions through manager:get_plugin("greeter"):call(...).
 local M = {}
 
-function M.load(ctx) M.name = (ctx and ctx.name) or "world" end
-function M.activate() return "hello, " .. M.name end
-function M.deactivate() M.name = nil end
+function M.load() M.greeting = "hello" end
+function M.activate() M.active = true end
+function M.deactivate() M.active = false end
+
+function M.greet(name)
+  return ("%s, %s"):format(M.greeting, name or "world")
+end
 
 return M
