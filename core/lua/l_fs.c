@@ -10,12 +10,22 @@
 **   core.fs.write_atomic(path, data [, mode]) -> true | nil, msg, errno
 **       (core/atomicfile.h: temp file, fsync, rename, fsync the directory;
 **       mode default 0600, the umask applies; msg names the failing step)
+**   core.fs.write_new(path, data, mode) -> true | nil, msg, errno
+**       a file that must not exist yet (O_EXCL, no link followed), with
+**       exactly these permission bits (not the umask's); no fsync: for
+**       copies that are checked after they are written (the manager's
+**       staging of verified plugins)
+**   core.fs.mkdir(path, mode) -> true | nil, msg, errno   exactly mode
+**   core.fs.mkdtemp(prefix, mode) -> path | nil, msg, errno
+**       a new directory prefix .. six random characters, then chmod mode
 */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "atomicfile.h"
@@ -105,7 +115,75 @@ static int fs_write_atomic(lua_State *L) {
   return 1;
 }
 
+static int check_mode(lua_State *L, int idx) {
+  lua_Integer mode = luaL_checkinteger(L, idx);
+  luaL_argcheck(L, mode >= 0 && mode <= 0777, idx, "permission bits from 0 to 511 (octal 777) expected");
+  return (int)mode;
+}
+
+static int fs_write_new(lua_State *L) {
+  size_t len, off = 0;
+  const char *path = luaL_checkstring(L, 1);
+  const char *data = luaL_checklstring(L, 2, &len);
+  int mode = check_mode(L, 3);
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return fs_fail(L);
+  while (off < len) {
+    ssize_t n = write(fd, data + off, len - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      close(fd);
+      unlink(path);
+      errno = e;
+      return fs_fail(L);
+    }
+    off += (size_t)n;
+  }
+  /* fchmod, not the open mode: the umask must not decide what a nobody
+  ** worker may read */
+  if (fchmod(fd, (mode_t)mode) != 0 || close(fd) != 0) {
+    int e = errno;
+    unlink(path);
+    errno = e;
+    return fs_fail(L);
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int fs_mkdir(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  int mode = check_mode(L, 2);
+  if (mkdir(path, 0700) != 0) return fs_fail(L);
+  if (chmod(path, (mode_t)mode) != 0) return fs_fail(L);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int fs_mkdtemp(lua_State *L) {
+  size_t len;
+  const char *prefix = luaL_checklstring(L, 1, &len);
+  int mode = check_mode(L, 2);
+  char buf[PATH_MAX];
+  luaL_argcheck(L, len + 7 <= sizeof buf, 1, "prefix too long");
+  memcpy(buf, prefix, len);
+  memcpy(buf + len, "XXXXXX", 7);
+  if (mkdtemp(buf) == NULL) return fs_fail(L);
+  if (chmod(buf, (mode_t)mode) != 0) {
+    int e = errno;
+    rmdir(buf);
+    errno = e;
+    return fs_fail(L);
+  }
+  lua_pushstring(L, buf);
+  return 1;
+}
+
 static const luaL_Reg fs_funcs[] = {
+  {"write_new", fs_write_new},
+  {"mkdir", fs_mkdir},
+  {"mkdtemp", fs_mkdtemp},
   {"list", fs_list},
   {"kind", fs_kind},
   {"realpath", fs_realpath},

@@ -96,6 +96,31 @@ row "the summary lists the refused plugins" "$TMP/out" evil - REFUSED
 has "the audit log has the refusal" "$TMP/a1.lua.audit" '"event":"refused"'
 has "the audit log has the verification verdict" "$TMP/a1.lua.audit" '"event":"verified"'
 
+# --- Verified, then swapped on disk: the verified copy runs --------------------
+P=$TMP/p6
+plugin "$P" swap 1.0.0 '' '' 'function M.who() return "verified" end'
+sign "$P/swap"
+app "$TMP/a6.lua" "$P" 'local f = io.open("'"$P"'/swap/main.lua", "w")
+    f:write("return {who = function() return \"swapped\" end}")
+    f:close()
+    manager:load("swap")
+    print("who:", manager:get_plugin("swap"):call("who"))'
+run "$TMP/a6.lua"
+check "a plugin swapped after verification: the verified copy runs" "0|who:${TAB}verified" \
+  "$rc|$(grep '^who:' "$TMP/out")"
+staged=$(lua5.4 -e '
+  for line in io.lines() do
+    local r = require("cjson").decode(line)
+    if r.event == "discovered" and r.staged then print(r.staged) end
+  end' <"$TMP/a6.lua.audit")
+case $staged in
+  */[0-9]*/swap)
+    root=${staged%/*/swap}
+    if [ ! -e "$root" ]; then pass "the plugin ran from a staged copy, removed at exit"
+    else fail "the plugin ran from a staged copy, removed at exit" "$root is still there"; fi ;;
+  *) fail "the plugin ran from a staged copy, removed at exit" "staged: '$staged'" ;;
+esac
+
 # --- One failing plugin: ERROR; its dependent is not activated; the rest run
 P=$TMP/p2
 plugin "$P" base 1.0.0 '' '"activate"' 'function M.activate() end

@@ -296,3 +296,59 @@ describe("EnterprisePluginManager", function()
     assert.equal(42, t:wait())
   end)
 end)
+
+describe("the staging of verified plugins (truthound.manager.stage)", function()
+  local stage = require("truthound.manager.stage")
+  local treehash = require("truthound.security.signing.treehash")
+  local fs = require("truthound.native").fs
+  local root
+  before_each(function() root = tmpdir() end)
+  after_each(function() os.execute("rm -rf '" .. root .. "'") end)
+
+  local function mode(path)
+    local p = io.popen("stat -c %a '" .. path .. "'")
+    local m = p:read("l")
+    p:close()
+    return m
+  end
+
+  it("copies a tree exactly, keeps the executable bit, and removes it all", function()
+    plugin(root, "p", "1.0.0", nil, "function M.f() return 1 end")
+    os.execute(("mkdir -p '%s/p/lib/deep' && printf 'x' >'%s/p/lib/deep/data.txt' && " ..
+                "printf '#!/bin/sh\\n' >'%s/p/run.sh' && chmod 700 '%s/p/run.sh' && chmod 600 '%s/p/main.lua'")
+               :format(root, root, root, root, root))
+    local digest = treehash.digest(root .. "/p")
+    local area = stage.new(root)
+    local dst = assert(area:copy(root .. "/p", "p", "sha256:" .. digest))
+    assert.matches("/p$", dst)
+    assert.equal(digest, treehash.digest(dst))
+    assert.equal("755", mode(dst))
+    assert.equal("755", mode(dst .. "/run.sh"))        -- executable: 0755 whatever the source's bits
+    assert.equal("644", mode(dst .. "/main.lua"))      -- readable by the unprivileged worker
+    assert.equal("755", mode(area.root))
+    local r = area.root
+    area:remove()
+    assert.is_nil(fs.kind(r))
+  end)
+
+  it("refuses a copy whose digest is not the signed one", function()
+    plugin(root, "p", "1.0.0")
+    local area = stage.new(root)
+    local dst, e = area:copy(root .. "/p", "p", "sha256:" .. ("0"):rep(64))
+    assert.is_nil(dst)
+    assert.equal("SignatureTamperError", errors.kind(e))
+    assert.matches("changed while they were verified or copied", e.message)
+    area:remove()
+  end)
+
+  it("writes new files only, with exactly the bits asked for", function()
+    local p = root .. "/f"
+    assert.is_true(fs.write_new(p, "data", tonumber("640", 8)))
+    assert.equal("640", mode(p))
+    local ok, why = fs.write_new(p, "again", tonumber("644", 8))
+    assert.is_nil(ok)
+    assert.matches("exists", why)
+    os.execute(("ln -s '%s' '%s/link'"):format(p, root))
+    assert.is_nil((fs.write_new(root .. "/link", "x", tonumber("644", 8))))
+  end)
+end)

@@ -30,6 +30,8 @@
 --   base_dir                 relative paths are read from here (the cwd)
 --   sandbox                  options for every plugin's sandbox context
 --                            ({}; e.g. {pool_size = 1})
+--   stage_dir                where verified plugins are copied to run
+--                            (TMPDIR or /tmp; truthound.manager.stage)
 --
 -- Unknown keys and wrong types are ConfigErrors naming the key.
 
@@ -65,7 +67,7 @@ local TYPES = {
   enable_hot_reload = "boolean", watch_for_changes = "boolean",
   strict_version_check = "boolean", strict_dependencies = "boolean",
   allow_missing_optional = "boolean", audit_log = "string", base_dir = "string",
-  sandbox = "table",
+  sandbox = "table", stage_dir = "string",
 }
 
 local function config_error(field, msg, level)
@@ -145,6 +147,7 @@ function Config.new(t)
   c.plugin_dirs = dirs
   if c.trust_store_path then c.trust_store_path = under(c.base_dir, c.trust_store_path) end
   if c.audit_log then c.audit_log = under(c.base_dir, c.audit_log) end
+  if c.stage_dir then c.stage_dir = under(c.base_dir, c.stage_dir) end
   c.default_security_policy = policy_of(c.default_security_policy, c.base_dir,
                                         "default_security_policy")
   local per = {}

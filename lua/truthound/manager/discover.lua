@@ -93,7 +93,9 @@ end
 
 -- read(c, policy, opts) -> record, or nil and an error (typed) with the
 -- verification result when there is one. opts: require_signature, store
--- (a TrustStore; nil when nothing needs one), now.
+-- (a TrustStore; nil when nothing needs one), now, stage (a function
+-- returning the staging area: a verified plugin is read and run from its
+-- checked copy, truthound.manager.stage).
 function M.read(c, policy, opts)
   local id_problem = manifest.id_problem(c.name)
   if id_problem then
@@ -116,10 +118,16 @@ function M.read(c, policy, opts)
     if not r.is_valid then return nil, r.errors[1], r end
     verdict = r
   end
+  local dir = c.real or c.dir
+  if verdict and opts.stage then
+    local staged, serr = opts.stage():copy(dir, c.name, verdict.tree_digest)
+    if not staged then return nil, serr, verdict end
+    dir = staged
+  end
   -- Verified (or nothing to verify under this policy): plugin.lua is data.
-  local ok, m = pcall(manifest.load, c.dir)
+  local ok, m = pcall(manifest.load, dir)
   if not ok then return nil, m, verdict end
-  return {id = m.id, version = m.version, dir = c.real or c.dir, manifest = m,
+  return {id = m.id, version = m.version, dir = dir, source_dir = c.real or c.dir, manifest = m,
           origin = c.origin, verdict = verdict,
           signer = verdict and verdict.signer_id or nil,
           trust_level = verdict and verdict.trust_level or "UNVERIFIED"}, nil, verdict

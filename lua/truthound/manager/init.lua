@@ -88,6 +88,15 @@ end
 
 function Manager:set_warn(fn) self.warn = fn end
 
+-- The staging area for verified plugins (truthound.manager.stage), made
+-- on first use.
+function Manager:_stage()
+  if self.stage == nil then
+    self.stage = require("truthound.manager.stage").new(self.config.stage_dir)
+  end
+  return self.stage
+end
+
 function Manager:_store()
   if self.store == nil and self.config.trust_store_path then
     self.store = require("truthound.security.signing").TrustStore.new{
@@ -151,7 +160,8 @@ function Manager:discover_plugins()
     if not already then
       local policy = cfg:policy_for(c.name)
       local rec, err, verdict = discover.read(c, policy,
-        {require_signature = cfg.require_signature, store = self:_store()})
+        {require_signature = cfg.require_signature, store = self:_store(),
+         stage = function() return self:_stage() end})
       if verdict then
         self.audit:write("verified", {plugin_id = c.name, dir = c.dir, valid = verdict.is_valid,
           signer = verdict.signer_id, trust_level = verdict.trust_level,
@@ -167,7 +177,8 @@ function Manager:discover_plugins()
       if rec then
         rec.policy = policy
         self:_add_candidate(rec)
-        self.audit:write("discovered", {plugin_id = rec.id, version = rec.version, dir = rec.dir,
+        self.audit:write("discovered", {plugin_id = rec.id, version = rec.version,
+          dir = rec.source_dir, staged = rec.dir ~= rec.source_dir and rec.dir or nil,
           origin = rec.origin, signer = rec.signer, trust_level = rec.trust_level,
           policy = policy.name, isolation = policy.isolation_level})
       else
@@ -545,8 +556,11 @@ function Manager:shutdown(opts)
   return clean
 end
 
+-- close(): the audit log is closed and the staged copies removed. Call it
+-- after shutdown.
 function Manager:close()
   self.audit:close()
+  if self.stage then self.stage:remove() end
 end
 
 ---------------------------------------------------------------------------
