@@ -374,6 +374,8 @@ static void push_host(lua_State *L) {
   lua_setfield(L, -2, "repl");
   lua_pushboolean(L, isatty(STDIN_FILENO));
   lua_setfield(L, -2, "stdin_tty");
+  lua_pushboolean(L, isatty(STDERR_FILENO));
+  lua_setfield(L, -2, "stderr_tty");
   lua_pushliteral(L, LUA_RELEASE);
   lua_setfield(L, -2, "lua_release");
   if (n > 0) {

@@ -9,6 +9,7 @@
 --   host.repl(opts)      the libedit REPL (opts: prompt, prompt2, history,
 --                           report(err, traceback))
 --   host.stdin_tty       is standard input a terminal?
+--   host.stderr_tty      is standard error a terminal? (progress lines)
 --   host.lua_release     "Lua 5.4.4"
 --
 -- cli.main also works without a host (plain lua5.4, tests), minus the REPL.
