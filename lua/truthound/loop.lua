@@ -167,18 +167,21 @@ end
 
 -- One turn: resume the tasks that were ready when it began, then one turn
 -- of the uv loop (blocking only when no task is ready). Returns false when
--- there was nothing at all to do.
+-- there was nothing at all to do (a task that ran counts: it may be what
+-- the caller waits for, finished without leaving anything pending).
 local function turn(driver)
+  local ran = false
   for _ = 1, qlen(ready) do
     local t = qpop(ready)
     if t == nil then break end              -- a nested turn took them
     if t._status == "pending" then          -- not cancelled meanwhile
+      ran = true
       resume(t)
       if driver then raise_failure() end
     end
   end
   local block = qlen(ready) == 0
-  if block and not C.alive() then return false end
+  if block and not C.alive() then return ran end
   local n = C.step(block, step_out)
   for i = 1, n do
     local op = step_out[i]

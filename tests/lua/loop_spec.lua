@@ -367,6 +367,13 @@ describe("truthound.loop", function()
       assert.are.equal("b", b)
     end)
 
+    it("returns outside tasks when the task ends leaving nothing pending", function()
+      -- The turn that ran the task found nothing else to do: that must not
+      -- read as a wait that can never complete.
+      assert.are.equal(1, go(function() return 1 end):wait())
+      assert.are.equal(2, go(function() tp.sleep(0) return 2 end):wait())
+    end)
+
     it("yields inside a task until the other task is done", function()
       local log = {}
       local t = go(function() tp.sleep(5); log[#log + 1] = "t"; return 1 end)
