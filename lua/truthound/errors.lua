@@ -51,6 +51,7 @@ local hierarchy = {
   {"LifecycleError", "Error", {"plugin_id", "from_state", "to_state"}},
   {"LifecycleVetoError", "LifecycleError", {"reason", "event"}},
   {"PluginError", "Error", {"plugin_id", "state"}},
+  {"ReloadInterrupted", "PluginError", {"version", "new_version"}},
   {"LoopError", "Error", {}},
 }
 

@@ -267,7 +267,7 @@ expect "run: a manifest without main just loads" 0 "no main" ""
 printf 'return {name = "x", plugins = {}}\n' >"$TMP/badkey.lua"
 t run "$TMP/badkey.lua"
 expect "run: an unknown manifest key is a ManifestError" 3 "" \
-  "tplua: ManifestError: $TMP/badkey.lua: unknown key 'plugins' (known: allow_missing_optional, audit_log, auto_activate, auto_load, default_security_policy, description, enable_hot_reload, handlers, main, name, plugin_dirs, policies, require_signature, sandbox, scan_entrypoints, shutdown_grace_ms, stage_dir, strict_dependencies, strict_version_check, trust_store_path, version, watch_for_changes)"
+  "tplua: ManifestError: $TMP/badkey.lua: unknown key 'plugins' (known: allow_missing_optional, audit_log, auto_activate, auto_load, default_security_policy, description, enable_hot_reload, handlers, main, name, plugin_dirs, policies, reload, require_signature, sandbox, scan_entrypoints, shutdown_grace_ms, stage_dir, strict_dependencies, strict_version_check, trust_store_path, version, watch_for_changes)"
 printf 'return 42\n' >"$TMP/number.lua"
 t run "$TMP/number.lua"
 expect "run: a manifest must return a table" 3 "" \

@@ -41,7 +41,7 @@ local CONFIG_FIELDS = {
   default_security_policy = true, policies = true, require_signature = true,
   trust_store_path = true, enable_hot_reload = true, watch_for_changes = true,
   strict_version_check = true, strict_dependencies = true, allow_missing_optional = true,
-  audit_log = true, sandbox = true, stage_dir = true,
+  audit_log = true, sandbox = true, stage_dir = true, reload = true,
 }
 
 local SIGNUM = {INT = 2, TERM = 15}

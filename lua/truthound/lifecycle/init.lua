@@ -13,7 +13,7 @@
 
 local states = require("truthound.lifecycle.states")
 
-return {
+local M = {
   PluginState = states.PluginState,
   LifecycleEvent = states.LifecycleEvent,
   TRANSITIONS = states.TRANSITIONS,
@@ -27,3 +27,13 @@ return {
   end,
   LifecycleManager = require("truthound.lifecycle.manager"),
 }
+
+-- HotReloadManager and ReloadStrategy (truthound.lifecycle.hot_reload)
+-- load on first use: they need the plugin manager's modules.
+return setmetatable(M, {__index = function(t, k)
+  if k == "HotReloadManager" or k == "ReloadStrategy" then
+    local hr = require("truthound.lifecycle.hot_reload")
+    t.HotReloadManager, t.ReloadStrategy = hr.HotReloadManager, hr.ReloadStrategy
+    return t[k]
+  end
+end})

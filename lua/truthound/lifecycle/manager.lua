@@ -307,6 +307,22 @@ function LifecycleManager:_dispatch_after(event, plugin, data)
   end
 end
 
+-- emit(plugin, event, data): fire ON_RELOAD or ON_ERROR for a plugin
+-- without a transition (a dependency was reloaded; a failure that left
+-- the state as it was). data.plugin_id is set; ON_ERROR needs data.reason.
+function LifecycleManager:emit(plugin, event, data)
+  local id, obj = plugin_ref(plugin, 2)
+  event = parse_event(event, 2)
+  if event ~= "ON_RELOAD" and event ~= "ON_ERROR" then
+    usage("emit: only ON_RELOAD and ON_ERROR fire without a transition, got " .. event, 2)
+  end
+  local rec = self._plugins[id]
+  data = data or {}
+  data.plugin_id = id
+  if event == "ON_ERROR" and data.reason == nil then usage("emit: ON_ERROR needs data.reason", 2) end
+  self:_dispatch_after(event, rec and rec.obj or obj or id, data)
+end
+
 -- Plugins and history ---------------------------------------------------------
 
 function LifecycleManager:_record(rec, entry)
@@ -458,10 +474,15 @@ function LifecycleManager:_execute(rec, req)
   rec.current = nil
   req._phase = "after"
   local after = states.event_after(from, to)
+  -- A reload that failed before its swap returns to ACTIVE with the old
+  -- version: that is an error to report, not a reload to announce.
+  if after == "ON_RELOAD" and req.metadata and req.metadata.rolled_back then
+    after = "ON_ERROR"
+  end
   if after then
     if after == "ON_ERROR" then
       data.source, data.state = "transition", to
-      data.reason = reason ~= nil and describe(reason) or ("%s -> ERROR"):format(from)
+      data.reason = reason ~= nil and describe(reason) or ("%s -> %s"):format(from, to)
       data.error = req.metadata and req.metadata.error
     end
     self:_dispatch_after(after, plugin, data)

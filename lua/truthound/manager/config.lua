@@ -20,8 +20,12 @@
 --                            before reading it (true)
 --   trust_store_path         the TrustStore file (nil; needed when anything
 --                            is verified)
---   enable_hot_reload,       hot reload (the reload issue); false here, true
---   watch_for_changes        is refused until it exists
+--   enable_hot_reload        manager.hot_reload is a HotReloadManager
+--                            (truthound.lifecycle.hot_reload) (false)
+--   watch_for_changes        with enable_hot_reload: every loaded plugin's
+--                            directory is watched and reloaded on change
+--   reload                   HotReloadManager options ({debounce_ms,
+--                            drain_timeout_ms, strategy})
 --   strict_version_check     true; false is refused: every selected version
 --                            satisfies every constraint, always
 --   strict_dependencies      a missing required dependency fails the load (true)
@@ -58,6 +62,7 @@ local DEFAULTS = {
   strict_dependencies = true,
   allow_missing_optional = true,
   sandbox = {},
+  reload = {},
 }
 
 local TYPES = {
@@ -67,7 +72,7 @@ local TYPES = {
   enable_hot_reload = "boolean", watch_for_changes = "boolean",
   strict_version_check = "boolean", strict_dependencies = "boolean",
   allow_missing_optional = "boolean", audit_log = "string", base_dir = "string",
-  sandbox = "table", stage_dir = "string",
+  sandbox = "table", stage_dir = "string", reload = "table",
 }
 
 local function config_error(field, msg, level)
@@ -129,9 +134,8 @@ function Config.new(t)
     c[k] = v
   end
   for k, v in pairs(DEFAULTS) do if c[k] == nil then c[k] = v end end
-  if c.enable_hot_reload or c.watch_for_changes then
-    config_error(c.enable_hot_reload and "enable_hot_reload" or "watch_for_changes",
-                 "hot reload is not part of this build yet; set it to false", 2)
+  if c.watch_for_changes and not c.enable_hot_reload then
+    config_error("watch_for_changes", "needs enable_hot_reload = true", 2)
   end
   if not c.strict_version_check then
     config_error("strict_version_check", "false is not supported: every selected version " ..

@@ -37,10 +37,6 @@ local Plugin = {__name = "truthound.Plugin"}
 Plugin.__index = Plugin
 M.Plugin = Plugin
 
--- The states in which a plugin has a live sandbox.
-local HAS_SANDBOX = {LOADED = true, ACTIVATING = true, ACTIVE = true, DEACTIVATING = true,
-                     INACTIVE = true, UNLOADING = true, RELOADING = true}
-
 -- Errors after which a PROCESS worker was killed: the plugin's state in
 -- the sandbox is gone, so the plugin goes to ERROR.
 local KILLS = {SandboxTimeoutError = true, SandboxResourceError = true,
@@ -74,6 +70,9 @@ function Manager.new(config)
   -- This manager runs verify_plugin before it reads any plugin: the
   -- policies' signature fields are enforced (docs/host.md).
   enforcement.provide("signing.chain", "EnterprisePluginManager")
+  if cfg.enable_hot_reload then
+    self.hot_reload = require("truthound.lifecycle.hot_reload").HotReloadManager.new(self, cfg.reload)
+  end
   self.audit:write("manager_started", {plugin_dirs = cfg.plugin_dirs,
     require_signature = cfg.require_signature, scan_entrypoints = cfg.scan_entrypoints})
   return self
@@ -372,6 +371,9 @@ function Manager:_load_one(rec, version)
   local ok, err = self:_go(rec, "LOADING", {version = rec.chosen.version})
   if not ok then return false, err end
   ok, err = self:_go(rec, "LOADED", {action = function() self:_start(rec) end})
+  if ok and self.config.watch_for_changes and not rec.watch then
+    rec.watch = self.hot_reload:watch{plugin_id = rec.id, auto_reload = true}
+  end
   if ok then
     for i = #self.order, 1, -1 do
       if self.order[i] == rec.id then table.remove(self.order, i) end
@@ -517,6 +519,7 @@ function Manager:unload(id, opts)
   end
   local ok, err = self:_go(rec, "UNLOADING")
   if not ok then return false, err end
+  if rec.watch then rec.watch:cancel(); rec.watch = nil end
   return self:_go(rec, "UNLOADED", {action = function()
     local hok, herr = pcall(self._hook, self, rec, "unload")
     self:_stop(rec)
@@ -533,6 +536,7 @@ function Manager:shutdown(opts)
   local deadline = now() + grace
   local clean = true
   self.audit:write("shutdown", {grace_ms = grace})
+  if self.hot_reload then self.hot_reload:stop() end
   for i = #self.order, 1, -1 do
     local id = self.order[i]
     local rec = self.records[id]
@@ -575,10 +579,16 @@ function Plugin:version() return self._rec.chosen and self._rec.chosen.version e
 function Plugin:manifest() return self._rec.chosen and self._rec.chosen.manifest end
 function Plugin:history(limit) return self.manager.lifecycle:get_history(self.id, limit) end
 
+-- The calls under way in each sandbox context (a reload drains them).
+local inflight = setmetatable({}, {__mode = "k"})
+M.inflight = function(ctx) return inflight[ctx] or 0 end
+
 -- call(fn, ...) -> the results of the entry module's function fn, run in
--- the plugin's sandbox. Only an ACTIVE plugin takes calls. A call that
--- ends with the sandbox killing the plugin (time, memory, a forbidden
--- system call) moves it to ERROR.
+-- the plugin's sandbox. An ACTIVE plugin takes calls, and so does one
+-- being reloaded (the version in service answers). A call that ends with
+-- the sandbox killing the plugin (time, memory, a forbidden system call)
+-- moves it to ERROR; a call cut short by an IMMEDIATE reload raises
+-- ReloadInterrupted.
 function Plugin:call(fn, ...)
   local m, rec = self.manager, self._rec
   if type(fn) ~= "string" or not fn:match("^[%a_][%w_]*$") then
@@ -586,16 +596,23 @@ function Plugin:call(fn, ...)
                  :format(self.id, type(fn) == "string" and ("%q"):format(fn) or type(fn)), nil, 2)
   end
   local state = m.lifecycle:get_state(self.id)
-  if state ~= "ACTIVE" then
+  if (state ~= "ACTIVE" and state ~= "RELOADING") or not rec.ctx then
     plugin_error(self.id, state, "plugin %s is %s, not ACTIVE: it takes no calls%s", self.id, state,
                  rec.reason and (" (" .. rec.reason .. ")") or "")
   end
-  local r = table.pack(pcall(rec.engine.execute, rec.engine, rec.ctx,
-                             rec.chosen.manifest.entry .. "." .. fn, ...))
+  local ctx, engine, chosen = rec.ctx, rec.engine, rec.chosen
+  inflight[ctx] = (inflight[ctx] or 0) + 1
+  local r = table.pack(pcall(engine.execute, engine, ctx, chosen.manifest.entry .. "." .. fn, ...))
+  inflight[ctx] = inflight[ctx] - 1
   if r[1] then return table.unpack(r, 2, r.n) end
   local e = r[2]
+  if ctx.interrupted then
+    errors.raise("ReloadInterrupted", ("plugin %s: the call to %s was cut short by an IMMEDIATE " ..
+      "reload (%s -> %s)"):format(self.id, fn, chosen.version, tostring(ctx.interrupted)),
+      {plugin_id = self.id, version = chosen.version, new_version = ctx.interrupted}, 2)
+  end
   local kind = errors.kind(e)
-  if kind and KILLS[kind] then
+  if kind and KILLS[kind] and ctx == rec.ctx then
     m.audit:write("violation", {plugin_id = self.id, call = fn, kind = kind, message = e.message,
       violation_type = e.violation_type, attempted_action = e.attempted_action,
       resource_type = e.resource_type})
@@ -605,5 +622,4 @@ function Plugin:call(fn, ...)
   error(e, 2)
 end
 
-M.HAS_SANDBOX = HAS_SANDBOX
 return M

@@ -1,0 +1,310 @@
+-- truthound.lifecycle.hot_reload: HotReloadManager — a changed plugin is
+-- verified, resolved and staged beside the old version, then swapped in
+-- without dropping calls; or the old version keeps serving and the reason
+-- is reported.
+--
+--   local HotReloadManager = require("truthound.lifecycle").HotReloadManager
+--   local hr = HotReloadManager.new(manager, {debounce_ms = 20})
+--   local w = hr:watch{plugin_id = "greeter", auto_reload = true}   -- w:cancel()
+--   local r = hr:reload("greeter", {strategy = "GRACEFUL"})
+--   r.success, r.reload_time_ms, r.previous_version, r.new_version, r.error, r.rolled_back
+--
+-- manager is the EnterprisePluginManager (truthound.manager): it holds
+-- what a reload needs besides the lifecycle — verification, staging,
+-- the resolver's view of what is loaded, the sandboxes, the audit log.
+-- The pipeline and what is atomic: docs/hot-reload.md.
+
+local errors = require("truthound.errors")
+local loop = require("truthound.loop")
+local discover = require("truthound.manager.discover")
+
+local M = {}
+
+M.ReloadStrategy = {GRACEFUL = "GRACEFUL", IMMEDIATE = "IMMEDIATE", ROLLING = "ROLLING"}
+
+local HotReloadManager = {__name = "truthound.HotReloadManager"}
+HotReloadManager.__index = HotReloadManager
+M.HotReloadManager = HotReloadManager
+
+local DEFAULTS = {debounce_ms = 20, drain_timeout_ms = 5000, strategy = "GRACEFUL"}
+
+local function usage(msg, level)
+  errors.raise("UsageError", msg, nil, (level or 1) + 1)
+end
+
+local function describe(e)
+  return e == nil and "unknown error" or tostring(e)
+end
+
+local function strategy_of(s, level)
+  local k = type(s) == "string" and s:upper()
+  if not (k and M.ReloadStrategy[k]) then
+    usage(("reload: strategy must be GRACEFUL, IMMEDIATE or ROLLING, got %s"):format(tostring(s)),
+          (level or 1) + 1)
+  end
+  return k
+end
+
+-- new(manager [, opts]) -> hot reload manager. opts: debounce_ms (20),
+-- drain_timeout_ms (5000: how long GRACEFUL lets the old version finish
+-- its calls), strategy (GRACEFUL).
+function HotReloadManager.new(manager, opts)
+  if type(manager) ~= "table" or type(manager.get_plugin) ~= "function" then
+    usage("HotReloadManager.new: expected an EnterprisePluginManager", 2)
+  end
+  local o = {}
+  for k, v in pairs(DEFAULTS) do o[k] = v end
+  for k, v in pairs(opts or {}) do
+    if DEFAULTS[k] == nil then usage(("HotReloadManager.new: unknown option '%s'"):format(tostring(k)), 2) end
+    o[k] = v
+  end
+  o.strategy = strategy_of(o.strategy, 2)
+  return setmetatable({manager = manager, opts = o, state = {}, watches = {}}, HotReloadManager)
+end
+
+---------------------------------------------------------------------------
+-- The pipeline
+
+local function result(t0, prev, fields)
+  local r = {success = false, rolled_back = false, previous_version = prev and prev.version,
+             reload_time_ms = loop.now() - t0}
+  for k, v in pairs(fields) do r[k] = v end
+  return r
+end
+
+-- Can cand replace rec's version? Its loaded dependents' constraints must
+-- still hold, and its own required dependencies must be loaded in
+-- versions its constraints accept. nil, or the error.
+local function check_fit(m, rec, cand)
+  for _, did in ipairs(m:_dependents(rec.id)) do
+    local d = m.records[did].chosen.manifest.dependencies[rec.id]
+    if d and d.parsed_constraint and not d.parsed_constraint:is_satisfied_by(cand.version) then
+      return errors.new("VersionConflictError", ("%s %s cannot replace %s: %s %s depends on %s %s")
+        :format(rec.id, cand.version, rec.chosen.version, did, m.records[did].chosen.version, rec.id,
+                d.constraint), {plugin_id = rec.id, dependency = rec.id, constraints = {d.constraint}})
+    end
+  end
+  for name, d in pairs(cand.manifest.dependencies or {}) do
+    local drec = m.records[name]
+    local loaded = drec and drec.ctx and drec.chosen.version
+    if d.type == "required" and not loaded then
+      return errors.new("MissingDependencyError", ("%s %s needs %s %s, which is not loaded")
+        :format(rec.id, cand.version, name, d.constraint or "*"),
+        {plugin_id = rec.id, dependency = name, constraint = d.constraint})
+    end
+    if loaded and d.parsed_constraint and not d.parsed_constraint:is_satisfied_by(loaded) then
+      return errors.new("VersionConflictError", ("%s %s needs %s %s, but %s %s is loaded")
+        :format(rec.id, cand.version, name, d.constraint, name, loaded),
+        {plugin_id = rec.id, dependency = name, constraints = {d.constraint}})
+    end
+  end
+end
+
+-- Start cand in a fresh sandbox beside the old one; run load, hand the
+-- old version's saved state over, run activate. -> engine, ctx | nil, err
+local function start_new(m, rec, cand)
+  local engine = m:_engine(cand.policy.isolation_level)
+  local opts = {pool_size = 1, pool_max = 1}
+  for k, v in pairs(m.config.sandbox) do opts[k] = v end
+  opts.plugin_dir, opts.entry = cand.dir, cand.manifest.entry
+  local ctx = engine:create_sandbox(rec.id, cand.policy, opts)
+  local entry, new_m, old_m = cand.manifest.entry, cand.manifest, rec.chosen.manifest
+  local ok, err = pcall(function()
+    if new_m:has_hook("load") then engine:execute(ctx, entry .. ".load") end
+    if old_m:has_hook("save") and new_m:has_hook("restore") then
+      local saved = rec.engine:execute(rec.ctx, old_m.entry .. ".save")
+      engine:execute(ctx, entry .. ".restore", saved)
+    end
+    if new_m:has_hook("activate") then engine:execute(ctx, entry .. ".activate") end
+  end)
+  if not ok then
+    pcall(engine.terminate, engine, ctx)
+    return nil, err
+  end
+  return engine, ctx
+end
+
+-- The old version goes: GRACEFUL lets its calls finish (up to the drain
+-- timeout) and runs its deactivate and unload hooks; IMMEDIATE cuts its
+-- calls short (they raise ReloadInterrupted) and skips the hooks.
+local function retire(self, old, strategy, new_version)
+  local function hooks()
+    for _, h in ipairs({"deactivate", "unload"}) do
+      if old.chosen.manifest:has_hook(h) then
+        pcall(old.engine.execute, old.engine, old.ctx, old.chosen.manifest.entry .. "." .. h)
+      end
+    end
+  end
+  local inflight = require("truthound.manager").inflight
+  if strategy == "IMMEDIATE" then
+    old.ctx.interrupted = new_version
+    pcall(old.engine.terminate, old.engine, old.ctx)
+    return
+  end
+  loop.spawn(function()
+    local deadline = loop.now() + self.opts.drain_timeout_ms
+    while inflight(old.ctx) > 0 and loop.now() < deadline do loop.sleep(1) end
+    if inflight(old.ctx) == 0 then hooks() end
+    pcall(old.engine.terminate, old.engine, old.ctx)
+  end)
+end
+
+-- One reload of id: everything before the swap may fail and roll back.
+function HotReloadManager:_reload(id, strategy)
+  local m = self.manager
+  local rec = m:_record(id, 3)
+  local t0 = loop.now()
+  local prev = rec.chosen
+  local state = m.lifecycle:get_state(id)
+  if state ~= "ACTIVE" or not rec.ctx then
+    return result(t0, prev, {error = errors.new("PluginError",
+      ("plugin %s is %s: only an ACTIVE plugin is reloaded"):format(id, state),
+      {plugin_id = id, state = state})})
+  end
+  if strategy == "ROLLING" and ((rec.ctx.pool and rec.ctx.pool.max or 1) <= 1) then
+    return result(t0, prev, {error = errors.new("UsageError", ("plugin %s runs one worker: ROLLING " ..
+      "replaces the workers of a pool one at a time and needs a pool (sandbox.pool_size > 1); " ..
+      "use GRACEFUL"):format(id))})
+  end
+  if strategy == "ROLLING" then
+    return result(t0, prev, {error = errors.new("UsageError",
+      "ROLLING is not built yet: plugins' stateful hooks run in one worker per plugin; use GRACEFUL")})
+  end
+  local ok, err = m:_go(rec, "RELOADING", {reason = "reload"})
+  if not ok then return result(t0, prev, {error = err}) end
+
+  local function rollback(e)
+    local reason = "reload failed: " .. describe(e)
+    m:_go(rec, "ACTIVE", {rolled_back = true, reason = reason, error = e})
+    m.audit:write("reload", {plugin_id = id, success = false, rolled_back = true, reason = reason,
+      previous_version = prev.version, reload_time_ms = loop.now() - t0})
+    return result(t0, prev, {error = e, rolled_back = true})
+  end
+
+  local policy = m.config:policy_for(id)
+  local src = prev.source_dir or prev.dir
+  local c = {dir = src, real = src, name = id, origin = prev.origin}
+  local cand, rerr, verdict = discover.read(c, policy, {require_signature = m.config.require_signature,
+    store = m:_store(), stage = function() return m:_stage() end})
+  if verdict then
+    m.audit:write("verified", {plugin_id = id, dir = src, valid = verdict.is_valid, signer = verdict.signer_id,
+      trust_level = verdict.trust_level, errors = verdict.errors, reload = true})
+  end
+  if not cand then return rollback(rerr) end
+  if cand.id ~= id then
+    return rollback(errors.new("ManifestError", ("%s/plugin.lua now says id %s"):format(src, cand.id)))
+  end
+  local problems = discover.capability_problems(cand.manifest, policy)
+  if #problems > 0 then
+    return rollback(errors.new("PolicyError", ("plugin %s %s"):format(id, table.concat(problems, "; ")),
+                               {plugin_id = id, field = "capabilities"}))
+  end
+  cand.policy = policy
+  local ferr = check_fit(m, rec, cand)
+  if ferr then return rollback(ferr) end
+  local sok, engine, ctx = pcall(start_new, m, rec, cand)
+  if not sok or not engine then return rollback(sok and ctx or engine) end
+
+  -- The swap: from here on, new calls go to the new version.
+  local old = {ctx = rec.ctx, engine = rec.engine, chosen = rec.chosen}
+  rec.ctx, rec.engine, rec.chosen = ctx, engine, cand
+  for i, k in ipairs(rec.candidates) do
+    if k.version == cand.version then table.remove(rec.candidates, i) break end
+  end
+  table.insert(rec.candidates, 1, cand)
+  m:_go(rec, "ACTIVE", {reason = ("reloaded %s -> %s"):format(prev.version, cand.version),
+                        version = cand.version})
+  retire(self, old, strategy, cand.version)
+  local ms = loop.now() - t0
+  m.audit:write("reload", {plugin_id = id, success = true, strategy = strategy,
+    previous_version = prev.version, new_version = cand.version, reload_time_ms = ms})
+  -- Plugins that depend on it hear of it.
+  for _, did in ipairs(m:_dependents(id)) do
+    if m.lifecycle:get_state(did) == "ACTIVE" then
+      m.lifecycle:emit(m.records[did].handle, "ON_RELOAD", {dependency = id,
+        previous_version = prev.version, new_version = cand.version})
+    end
+  end
+  return result(t0, prev, {success = true, new_version = cand.version})
+end
+
+-- reload(id [, {strategy}]) -> ReloadResult {success, reload_time_ms,
+-- previous_version, new_version, error, rolled_back}. Requests for a
+-- plugin whose reload is under way coalesce: they wait for it and get its
+-- result; one that arrives once it has started makes one more run after
+-- it (the files may have changed meanwhile). A request from inside the
+-- reload (a handler) returns {queued = true} at once.
+function HotReloadManager:reload(id, opts)
+  local strategy = strategy_of(opts and opts.strategy or self.opts.strategy, 2)
+  local st = self.state[id]
+  if st == nil then st = {}; self.state[id] = st end
+  if st.task and (st.task:status() == "pending" or st.task:status() == "running"
+                  or st.task:status() == "waiting") then
+    st.again = strategy
+    -- From inside the reload itself (a handler): it runs once more after
+    -- this one; waiting for it here would wait for ourselves.
+    if loop.current() == st.task then return {success = false, queued = true, rolled_back = false} end
+    return st.task:wait()
+  end
+  st.task = loop.spawn(function()
+    local r
+    repeat
+      local s = st.again or strategy
+      st.again = nil
+      r = self:_reload(id, s)
+    until st.again == nil
+    return r
+  end)
+  return st.task:wait()
+end
+
+---------------------------------------------------------------------------
+-- Watching
+
+local Watch = {__name = "truthound.ReloadWatch"}
+Watch.__index = Watch
+
+function Watch:cancel()
+  if not self.fsw then return false end
+  self.fsw:stop()
+  self.fsw = nil
+  self.hr.watches[self] = nil
+  return true
+end
+
+-- watch{plugin_id, plugin_path, auto_reload} -> watch with cancel(). The
+-- plugin's directory tree (plugin_path; default the directory it was
+-- discovered in) is watched; a quiet batch of changes (debounce_ms)
+-- reloads it when auto_reload (default true), else calls on_change(batch)
+-- if given. results (a list) keeps every ReloadResult.
+function HotReloadManager:watch(spec)
+  if type(spec) ~= "table" or type(spec.plugin_id) ~= "string" then
+    usage("watch: expected {plugin_id = ID [, plugin_path = DIR, auto_reload = true]}", 2)
+  end
+  local m = self.manager
+  local rec = m:_record(spec.plugin_id, 2)
+  local path = spec.plugin_path or rec.chosen.source_dir or rec.chosen.dir
+  local w = setmetatable({hr = self, plugin_id = spec.plugin_id, path = path, results = {}}, Watch)
+  local auto = spec.auto_reload ~= false
+  local fswatch = require("truthound.fswatch")
+  w.fsw = fswatch.watch(path, {debounce_ms = self.opts.debounce_ms}, function(batch)
+    m.audit:write("changed", {plugin_id = spec.plugin_id, changes = #batch.changes,
+                              overflow = batch.overflow})
+    if auto then
+      local r = self:reload(spec.plugin_id)
+      w.results[#w.results + 1] = r
+      if spec.on_reload then spec.on_reload(r) end
+    elseif spec.on_change then
+      spec.on_change(batch)
+    end
+  end)
+  self.watches[w] = true
+  return w
+end
+
+-- stop(): cancel every watch.
+function HotReloadManager:stop()
+  for w in pairs(self.watches) do w:cancel() end
+end
+
+return M
