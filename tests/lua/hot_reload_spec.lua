@@ -208,6 +208,46 @@ describe("HotReloadManager", function()
       assert.equal("new", h:call("v"))
     end)
 
+    it("GRACEFUL under load: 100 reloads while a client calls, no call fails", function()
+      local function version(i) return ("1.0.%d"):format(i) end
+      local function write_version(i)
+        plugin(root, "p", version(i), nil, ('function M.v() return %q end'):format(version(i)))
+      end
+      write_version(0)
+      start(policy)
+      assert.is_true(m:load("p"))
+      local h = m:get_plugin("p")
+      local calls, failed, seen, done = 0, {}, {}, false
+      tp.spawn(function()
+        while not done do
+          local ok, v = pcall(h.call, h, "v")
+          calls = calls + 1
+          if ok then seen[v] = true else failed[#failed + 1] = tostring(v) end
+        end
+      end)
+      local bad = {}
+      tp.spawn(function()
+        for i = 1, 100 do
+          write_version(i)
+          local r = hr:reload("p", {strategy = "GRACEFUL"})
+          if not r.success then bad[#bad + 1] = tostring(r.error) end
+          tp.sleep(1)
+        end
+        done = true
+      end)
+      tp.run()
+      assert.same({}, bad)
+      assert.same({}, failed)
+      assert.is_true(calls > 100, "only " .. calls .. " calls")
+      assert.equal(version(100), h:call("v"))
+      local n = 0
+      for v in pairs(seen) do
+        assert.matches("^1%.0%.%d+$", v)       -- every answer names exactly one version
+        n = n + 1
+      end
+      assert.is_true(n > 1)
+    end)
+
     it("IMMEDIATE: a call under way is cut short with ReloadInterrupted", function()
       plugin(root, "p", "1.0.0", nil, 'function M.slow() local t = os.clock() ' ..
              'while os.clock() - t < 2 do end return "old" end')
