@@ -40,6 +40,7 @@ int luaopen_truthound_core(lua_State *L) {
   tpL_open_semver(L);
   tpL_open_loop(L);
   tpL_open_signal(L);
+  tpL_open_fswatch(L);
   tpL_open_datafile(L);
   tpL_open_fs(L);
   tpL_open_probe(L);

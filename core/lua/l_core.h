@@ -17,6 +17,7 @@ TP_EXPORT int luaopen_truthound_core(lua_State *L);
 void tpL_open_semver(lua_State *L);
 void tpL_open_loop(lua_State *L);
 void tpL_open_signal(lua_State *L);
+void tpL_open_fswatch(lua_State *L);
 void tpL_open_datafile(lua_State *L);
 void tpL_open_fs(lua_State *L);
 void tpL_open_probe(lua_State *L);

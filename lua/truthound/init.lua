@@ -24,6 +24,7 @@ local submodules = {
   dependencies = "truthound.dependencies",
   lifecycle = "truthound.lifecycle",
   manager = "truthound.manager",
+  fswatch = "truthound.fswatch",
 }
 
 -- The facade's classes (DESIGN.md section 3): field -> module, name.

@@ -231,6 +231,14 @@ function loop.await(w)
   end
 end
 
+-- loop.when_done(op, fn): when the loop hands op back (it completed), call
+-- fn(op) from the loop's turn, outside every task, before the tasks
+-- waiting for op wake. For operations no task waits for (the next batch
+-- of a file watch); fn = nil removes it. fn must not raise nor wait.
+function loop.when_done(op, fn)
+  on_done[op] = fn
+end
+
 -- loop.current(): the task the loop is running (innermost), or nil.
 function loop.current()
   return current
