@@ -208,6 +208,7 @@ function HotReloadManager:_reload(id, strategy)
   -- The swap: from here on, new calls go to the new version.
   local old = {ctx = rec.ctx, engine = rec.engine, chosen = rec.chosen}
   rec.ctx, rec.engine, rec.chosen = ctx, engine, cand
+  m:_accept(cand)
   for i, k in ipairs(rec.candidates) do
     if k.version == cand.version then table.remove(rec.candidates, i) break end
   end

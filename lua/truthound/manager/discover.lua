@@ -112,8 +112,10 @@ function M.read(c, policy, opts)
          "(trust_store_path)"):format(c.dir, tostring(vpolicy.name), vpolicy.required_signatures),
         {plugin_id = c.name})
     end
+    -- record = false: the store's accepted version (rollback protection)
+    -- moves when the manager loads this version, not when it merely finds it
     local ok, r = pcall(signing.verify_plugin, c.dir, vpolicy, opts.store,
-                        {raise = false, now = opts.now, plugin_id = c.name})
+                        {raise = false, now = opts.now, plugin_id = c.name, record = false})
     if not ok then return nil, r end
     if not r.is_valid then return nil, r.errors[1], r end
     verdict = r

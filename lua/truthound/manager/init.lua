@@ -271,6 +271,16 @@ function Manager:_engine(level)
   return sandbox.SandboxFactory.create(level)
 end
 
+-- A verified version that is now loaded becomes the trust store's accepted
+-- version of the plugin (rollback protection, docs/signing.md): an older
+-- one will be refused from now on. Versions only found are not recorded.
+function Manager:_accept(c)
+  if c.verdict and self:_store() then
+    local ok, e = pcall(self.store.accept_version, self.store, c.id, c.version)
+    if not ok then self.warn(("cannot record %s %s as accepted: %s"):format(c.id, c.version, describe(e))) end
+  end
+end
+
 -- Start the chosen candidate's sandbox and run its load hook.
 function Manager:_start(rec)
   local c = rec.chosen
@@ -375,6 +385,7 @@ function Manager:_load_one(rec, version)
     rec.watch = self.hot_reload:watch{plugin_id = rec.id, auto_reload = true}
   end
   if ok then
+    self:_accept(rec.chosen)
     for i = #self.order, 1, -1 do
       if self.order[i] == rec.id then table.remove(self.order, i) end
     end
