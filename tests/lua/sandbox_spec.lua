@@ -387,3 +387,13 @@ for _, level in ipairs{"PROCESS", "CONTAINER"} do
     end)
   end)
 end
+
+describe("the CONTAINER engine", function()
+  it("refuses a container runtime it does not support, rather than using bwrap silently", function()
+    local ok, e = pcall(require("truthound.security.sandbox").SandboxFactory.create, "CONTAINER",
+                        {singleton = false, runtime = "podman"})
+    assert.is_false(ok)
+    assert.equal("SandboxError", require("truthound.errors").kind(e))
+    assert.matches("runtime podman is not supported", e.message)
+  end)
+end)

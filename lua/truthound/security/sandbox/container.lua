@@ -10,9 +10,11 @@
 --
 -- podman and docker are not used: they would be only where host.probe()
 -- reports that a probe run works, which no host we test on offers yet
--- (docs/sandbox.md).
+-- (docs/sandbox.md). Asking for them (opts.runtime) is an error that says
+-- so, never a silent bwrap.
 
 local core = require("truthound.native")
+local errors = require("truthound.errors")
 local common = require("truthound.security.sandbox.common")
 local process = require("truthound.security.sandbox.process")
 
@@ -55,6 +57,13 @@ end
 
 function M.new(opts)
   opts = opts or {}
+  local runtime = opts.runtime or "bwrap"
+  if runtime ~= "bwrap" then
+    errors.raise("SandboxError", ("CONTAINER runtime %s is not supported by this build: only " ..
+      "bubblewrap (bwrap) is. podman and docker need an OCI runtime that works on the host; none " ..
+      "we could test on does (docs/sandbox.md)"):format(tostring(runtime)),
+      {reason = "unavailable", runtime = runtime}, 3)
+  end
   local o = {}
   for k, v in pairs(opts) do o[k] = v end
   o.level = "CONTAINER"
