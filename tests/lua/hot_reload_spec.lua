@@ -147,7 +147,7 @@ describe("HotReloadManager", function()
     assert.is_true(m:load("p"))
     r = hr:reload("p", {strategy = "ROLLING"})
     assert.is_false(r.success)
-    assert.matches("pool", r.error.message)
+    assert.matches("without a pool of workers to roll", r.error.message)
   end)
 
   it("coalesces concurrent requests for one plugin", function()
@@ -246,6 +246,71 @@ describe("HotReloadManager", function()
         n = n + 1
       end
       assert.is_true(n > 1)
+    end)
+
+    it("ROLLING under load: a pool of 3 is replaced worker by worker, never below 3, no call fails", function()
+      -- (the pool may not shrink at all: a new worker joins before an old one leaves)
+      local function write_version(i)
+        plugin(root, "p", ("1.0.%d"):format(i), 'hooks = {"activate"}',
+               ('function M.activate() M.on = true end function M.v() assert(M.on) return %d end'):format(i))
+      end
+      write_version(0)
+      m = tp.EnterprisePluginManager.new{plugin_dirs = {root}, require_signature = false,
+        scan_entrypoints = false, default_security_policy = policy,
+        sandbox = {pool_size = 3, pool_max = 3}}
+      m:set_warn(function() end)
+      m:discover_plugins()
+      hr = lifecycle.HotReloadManager.new(m)
+      assert.is_true(m:load("p"))
+      local h = m:get_plugin("p")
+      local pool = m.records.p.ctx.pool
+      local calls, failed, low, done = 0, {}, math.huge, false
+      for _ = 1, 3 do                                  -- three clients: the pool is busy
+        tp.spawn(function()
+          while not done do
+            local ok, v = pcall(h.call, h, "v")
+            calls = calls + 1
+            if not ok then failed[#failed + 1] = tostring(v) end
+            low = math.min(low, pool.count)
+          end
+        end)
+      end
+      local bad = {}
+      tp.spawn(function()
+        for i = 1, 10 do
+          write_version(i)
+          local r = hr:reload("p", {strategy = "ROLLING"})
+          if not r.success then bad[#bad + 1] = tostring(r.error) end
+        end
+        done = true
+      end)
+      tp.run()
+      assert.same({}, bad)
+      assert.same({}, failed)
+      assert.is_true(low >= 3, "the pool fell to " .. low)
+      assert.is_true(calls > 10)
+      assert.equal(10, h:call("v"))
+      assert.equal("1.0.10", h:version())
+    end)
+
+    it("ROLLING rolls back when a new worker fails its check: the old workers stay", function()
+      plugin(root, "p", "1.0.0", nil, 'function M.v() return "old" end')
+      m = tp.EnterprisePluginManager.new{plugin_dirs = {root}, require_signature = false,
+        scan_entrypoints = false, default_security_policy = policy,
+        sandbox = {pool_size = 2, pool_max = 2}}
+      m:set_warn(function() end)
+      m:discover_plugins()
+      hr = lifecycle.HotReloadManager.new(m)
+      assert.is_true(m:load("p"))
+      plugin(root, "p", "1.1.0", 'hooks = {"activate"}',
+             'function M.activate() error("not healthy", 0) end function M.v() return "new" end')
+      local r = hr:reload("p", {strategy = "ROLLING"})
+      assert.is_false(r.success)
+      assert.is_true(r.rolled_back)
+      assert.matches("not healthy", tostring(r.error))
+      local h = m:get_plugin("p")
+      for _ = 1, 4 do assert.equal("old", h:call("v")) end
+      assert.equal(2, m.records.p.ctx.pool.count)
     end)
 
     it("IMMEDIATE: a call under way is cut short with ReloadInterrupted", function()

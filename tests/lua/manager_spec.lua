@@ -284,6 +284,32 @@ describe("EnterprisePluginManager", function()
     os.execute("rm -rf '" .. tree .. "'")
   end)
 
+  it("runs the hooks on every worker of a pool, and on every worker started later", function()
+    plugin(root, "pooled", "1.0.0", 'hooks = {"load", "activate"}',
+           'function M.load() M.loaded = true end function M.activate() M.active = true end\n' ..
+           'function M.v() assert(M.loaded and M.active, "hooks missing") M.n = (M.n or 0) + 1 return M.n end')
+    local policy = require("truthound.security").policies.create_policy{base = "standard",
+      required_signatures = 0, require_trusted_signer = false, name = "unsigned"}
+    local m = new(root, {default_security_policy = policy,
+                         sandbox = {pool_size = 2, pool_max = 3, recycle_after = 3}})
+    m:discover_plugins()
+    assert.is_true(m:load("pooled"))
+    local h = m:get_plugin("pooled")
+    local errs = {}
+    for _ = 1, 3 do                           -- concurrent callers: every worker serves
+      tp.spawn(function()
+        for _ = 1, 10 do
+          local ok, e = pcall(h.call, h, "v")
+          if not ok then errs[#errs + 1] = tostring(e) end
+        end
+      end)
+    end
+    tp.run()
+    assert.same({}, errs)                      -- recycled and new workers replayed load, activate
+    assert.is_true(m.records.pooled.ctx.pool.started > 3)
+    m:shutdown()
+  end)
+
   it("waits inside loop tasks like every other operation", function()
     plugin(root, "p", "1.0.0", nil, "function M.f(x) return x * 2 end")
     local m = new(root)

@@ -104,24 +104,33 @@ end
 -- old version's saved state over, run activate. -> engine, ctx | nil, err
 local function start_new(m, rec, cand)
   local engine = m:_engine(cand.policy.isolation_level)
-  local opts = {pool_size = 1, pool_max = 1}
+  local opts = {pool_size = 1, pool_max = 1, recycle_after = math.huge}
   for k, v in pairs(m.config.sandbox) do opts[k] = v end
   opts.plugin_dir, opts.entry = cand.dir, cand.manifest.entry
   local ctx = engine:create_sandbox(rec.id, cand.policy, opts)
   local entry, new_m, old_m = cand.manifest.entry, cand.manifest, rec.chosen.manifest
+  local init = {}
   local ok, err = pcall(function()
-    if new_m:has_hook("load") then engine:execute(ctx, entry .. ".load") end
-    if old_m:has_hook("save") and new_m:has_hook("restore") then
-      local saved = rec.engine:execute(rec.ctx, old_m.entry .. ".save")
-      engine:execute(ctx, entry .. ".restore", saved)
+    -- every worker of the new pool runs the hooks (broadcast), and so
+    -- does every worker it starts later (init)
+    for _, h in ipairs({"load", "restore", "activate"}) do
+      if h == "restore" then
+        if old_m:has_hook("save") and new_m:has_hook("restore") then
+          local saved = rec.engine:execute(rec.ctx, old_m.entry .. ".save")
+          engine:broadcast(ctx, entry .. ".restore", saved)
+        end
+      elseif new_m:has_hook(h) then
+        init[#init + 1] = entry .. "." .. h
+        engine:set_init(ctx, init)
+        engine:broadcast(ctx, entry .. "." .. h)
+      end
     end
-    if new_m:has_hook("activate") then engine:execute(ctx, entry .. ".activate") end
   end)
   if not ok then
     pcall(engine.terminate, engine, ctx)
     return nil, err
   end
-  return engine, ctx
+  return engine, ctx, init
 end
 
 -- The old version goes: GRACEFUL lets its calls finish (up to the drain
@@ -149,6 +158,42 @@ local function retire(self, old, strategy, new_version)
   end)
 end
 
+-- ROLLING: the workers of the plugin's pool are replaced one at a time by
+-- workers of the new version (the engine's roll); each must run the new
+-- version's load and activate hooks before an old worker leaves, so the
+-- pool never shrinks. For plugins without per-worker state: there is no
+-- save/restore, and calls meanwhile are answered by either version.
+function HotReloadManager:_roll(rec, prev, cand, t0, rollback)
+  local m, id = self.manager, rec.id
+  if cand.manifest.entry ~= prev.manifest.entry then
+    return rollback(errors.new("UsageError", ("ROLLING keeps the entry module: %s %s names %s, " ..
+      "the running version %s"):format(id, cand.version, cand.manifest.entry, prev.manifest.entry)))
+  end
+  local engine = rec.engine
+  local ok, new_ctx = pcall(engine.create_sandbox, engine, id, cand.policy, {plugin_dir = cand.dir,
+    entry = cand.manifest.entry, pool_size = 0, pool_max = 1, quiet = true})
+  if not ok then return rollback(new_ctx) end
+  local checks = {}
+  for _, h in ipairs({"load", "activate"}) do
+    if cand.manifest:has_hook(h) then checks[#checks + 1] = cand.manifest.entry .. "." .. h end
+  end
+  local rok, err = engine:roll(rec.ctx, new_ctx, {checks = checks})
+  pcall(engine.terminate, engine, new_ctx)
+  if not rok then return rollback(err) end
+  rec.chosen, rec.init = cand, checks
+  m:_accept(cand)
+  for i, k in ipairs(rec.candidates) do
+    if k.version == cand.version then table.remove(rec.candidates, i) break end
+  end
+  table.insert(rec.candidates, 1, cand)
+  m:_go(rec, "ACTIVE", {reason = ("rolled %s -> %s"):format(prev.version, cand.version),
+                        version = cand.version})
+  local ms = loop.now() - t0
+  m.audit:write("reload", {plugin_id = id, success = true, strategy = "ROLLING",
+    previous_version = prev.version, new_version = cand.version, reload_time_ms = ms})
+  return result(t0, prev, {success = true, new_version = cand.version})
+end
+
 -- One reload of id: everything before the swap may fail and roll back.
 function HotReloadManager:_reload(id, strategy)
   local m = self.manager
@@ -161,14 +206,10 @@ function HotReloadManager:_reload(id, strategy)
       ("plugin %s is %s: only an ACTIVE plugin is reloaded"):format(id, state),
       {plugin_id = id, state = state})})
   end
-  if strategy == "ROLLING" and ((rec.ctx.pool and rec.ctx.pool.max or 1) <= 1) then
-    return result(t0, prev, {error = errors.new("UsageError", ("plugin %s runs one worker: ROLLING " ..
-      "replaces the workers of a pool one at a time and needs a pool (sandbox.pool_size > 1); " ..
-      "use GRACEFUL"):format(id))})
-  end
-  if strategy == "ROLLING" then
-    return result(t0, prev, {error = errors.new("UsageError",
-      "ROLLING is not built yet: plugins' stateful hooks run in one worker per plugin; use GRACEFUL")})
+  if strategy == "ROLLING" and not (rec.engine.roll and rec.ctx.pool) then
+    return result(t0, prev, {error = errors.new("UsageError", ("plugin %s runs at %s isolation, " ..
+      "without a pool of workers to roll; ROLLING needs PROCESS or CONTAINER"):format(id,
+      rec.chosen.policy.isolation_level))})
   end
   local ok, err = m:_go(rec, "RELOADING", {reason = "reload"})
   if not ok then return result(t0, prev, {error = err}) end
@@ -202,12 +243,13 @@ function HotReloadManager:_reload(id, strategy)
   cand.policy = policy
   local ferr = check_fit(m, rec, cand)
   if ferr then return rollback(ferr) end
-  local sok, engine, ctx = pcall(start_new, m, rec, cand)
+  if strategy == "ROLLING" then return self:_roll(rec, prev, cand, t0, rollback) end
+  local sok, engine, ctx, init = pcall(start_new, m, rec, cand)
   if not sok or not engine then return rollback(sok and ctx or engine) end
 
   -- The swap: from here on, new calls go to the new version.
   local old = {ctx = rec.ctx, engine = rec.engine, chosen = rec.chosen}
-  rec.ctx, rec.engine, rec.chosen = ctx, engine, cand
+  rec.ctx, rec.engine, rec.chosen, rec.init = ctx, engine, cand, init
   m:_accept(cand)
   for i, k in ipairs(rec.candidates) do
     if k.version == cand.version then table.remove(rec.candidates, i) break end

@@ -286,17 +286,17 @@ function Manager:_start(rec)
   local c = rec.chosen
   local m = c.manifest
   local engine = self:_engine(c.policy.isolation_level)
-  local opts = {pool_size = 1, pool_max = 1}
+  -- One worker, never recycled: a plugin's module state lives as long as
+  -- the plugin (sandbox.pool_size / recycle_after change that).
+  local opts = {pool_size = 1, pool_max = 1, recycle_after = math.huge}
   for k, v in pairs(self.config.sandbox) do opts[k] = v end
   opts.plugin_dir, opts.entry = c.dir, m.entry
   local ctx = engine:create_sandbox(rec.id, c.policy, opts)
   rec.engine, rec.ctx = engine, ctx
-  if m:has_hook("load") then
-    local ok, e = pcall(engine.execute, engine, ctx, m.entry .. ".load")
-    if not ok then
-      self:_stop(rec)
-      error(e, 0)
-    end
+  local ok, e = pcall(self._hook, self, rec, "load")
+  if not ok then
+    self:_stop(rec)
+    error(e, 0)
   end
 end
 
@@ -308,12 +308,37 @@ function Manager:_stop(rec)
   end
 end
 
--- Run a hook of the plugin's entry module inside its sandbox.
+-- Run a hook of the plugin's entry module inside its sandbox: on every
+-- worker of its pool (engine:broadcast), and, for load and activate, on
+-- every worker the pool starts later too (engine:set_init), so that each
+-- worker's module state is the plugin's state. deactivate takes activate
+-- out of what later workers replay.
+local REPLAY = {load = {"load"}, activate = {"load", "activate"}, deactivate = {"load"}}
+
 function Manager:_hook(rec, name, ...)
   local m = rec.chosen.manifest
-  if not m:has_hook(name) then return end
   if not rec.ctx then error(("plugin %s has no sandbox"):format(rec.id), 0) end
-  return rec.engine:execute(rec.ctx, m.entry .. "." .. name, ...)
+  local function refs(names)
+    local out = {}
+    for _, h in ipairs(names or {}) do
+      if m:has_hook(h) then out[#out + 1] = m.entry .. "." .. h end
+    end
+    return out
+  end
+  local before = rec.init
+  if REPLAY[name] then
+    rec.init = refs(REPLAY[name])
+    rec.engine:set_init(rec.ctx, rec.init)
+  end
+  if not m:has_hook(name) then return end
+  local ok, e = pcall(rec.engine.broadcast, rec.engine, rec.ctx, m.entry .. "." .. name, ...)
+  if not ok then
+    if REPLAY[name] and rec.ctx then
+      rec.init = before
+      rec.engine:set_init(rec.ctx, before or {})
+    end
+    error(e, 0)
+  end
 end
 
 -- Which versions, in which order: the resolver over every candidate.

@@ -118,6 +118,11 @@ function Engine:execute(ctx, fn, ...)
   return finish(ctx, st:call_ref(fn, ctx.instructions, ctx.timeout_ms, ...))
 end
 
+-- One state, no pool: a hook runs once, and there is no later worker to
+-- bring up to date (the PROCESS engine's broadcast and set_init).
+function Engine:broadcast(ctx, ref, ...) self:execute(ctx, ref, ...); return true end
+function Engine:set_init() end
+
 -- stats(ctx) -> {calls, time_ms, peak_memory_bytes, cpu_ms, kills, workers}
 function Engine:stats(ctx)
   common.check_context(self, ctx, 2)

@@ -194,6 +194,11 @@ local function exchange(w, frame, timeout_ms, max, spin_us)
 end
 
 -- start_worker(engine, ctx) -> worker after READY, or raises.
+local call_worker   -- below: one call on a given worker
+
+-- start_worker(self, ctx) -> a worker that answered READY and replayed
+-- ctx.init (the plugin's hooks that have run so far: a worker started
+-- later, by a growing or recycling pool, reaches the same state).
 local function start_worker(self, ctx)
   local o = self.opts
   reap_exiting(false)
@@ -247,6 +252,16 @@ local function start_worker(self, ctx)
         errmap.raise(errmap.make("SandboxError",
           ("the worker did not apply %s; refusing to run the plugin"):format(missing),
           {reason = "confinement"}), ctx, nil, 2)
+      end
+    end
+    for _, ref in ipairs(ctx.init or {}) do
+      local good, r = call_worker(self, ctx, w, ref)
+      if not good then
+        kill_worker(w)
+        stop_worker(w)
+        errmap.raise(errmap.make("SandboxError", ("a new worker failed %s: %s")
+          :format(ref, type(r) == "table" and tostring(r.message) or tostring(r)),
+          {reason = "init"}), ctx, nil, 2)
       end
     end
     return w
@@ -464,6 +479,127 @@ function Engine:execute(ctx, fn, ...)
   common.count(ctx, ms or 0, stats)
   if good then return table.unpack(r, 1, r.n) end
   errmap.raise(r, ctx, nil, 2)
+end
+
+-- One call on worker w outside the pool's bookkeeping (health checks):
+-- true, results | false, error table.
+local function ping() return true end
+
+function call_worker(self, ctx, w, target, ...)
+  local id = ctx.next_id
+  ctx.next_id = id + 1
+  local req = {id = id, args = table.pack(...), timeout_ms = ctx.timeout_ms > 0 and ctx.timeout_ms or nil}
+  if type(target) == "function" then
+    local t = transfer.prepare(target, 2)
+    req.fn, req.upvalues = t.fn, t.upvalues
+  else
+    req.ref = target
+  end
+  local msg = assert(core.wire.frame(T.CALL, req))
+  local ok, good, r = pcall(call_on, self, ctx, w, msg, id)
+  if not ok then kill_worker(w); return false, good end
+  return good, r
+end
+
+-- roll(ctx, new_ctx [, {checks}]) -> true | false, err. Replaces the
+-- workers of ctx's pool one at a time by workers started from new_ctx's
+-- setup (another version of the plugin): each new worker must pass the
+-- checks (references "module.function" called on it, in order) and
+-- answer a trivial call before it joins the pool and one old worker
+-- leaves it (an idle one at once, a busy one when its call returns), so
+-- the pool never has fewer workers than it started with. When a new
+-- worker fails, the new ones are removed and old-version workers started
+-- in their place: ctx is as it was. On success ctx starts its future
+-- workers from new_ctx's setup; new_ctx, left without workers, can be
+-- terminated.
+function Engine:roll(ctx, new_ctx, opts)
+  common.check_context(self, ctx, 2)
+  common.check_context(self, new_ctx, 2)
+  common.require_live(ctx, 2)
+  local pool = ctx.pool
+  local olds = {}
+  for w in pairs(pool.all) do olds[#olds + 1] = w end
+  table.sort(olds, function(a, b) return a.pid < b.pid end)
+  local checks = opts and opts.checks
+  local added = {}
+  local function retire(w)
+    for i, x in ipairs(pool.idle) do
+      if x == w then table.remove(pool.idle, i); pool:_drop(w); return end
+    end
+    w.dead = true                        -- busy: dropped when its call returns
+  end
+  new_ctx.init = checks
+  for _ = 1, math.max(1, #olds) do
+    local ok, nw = pcall(start_worker, self, new_ctx)    -- replays the checks
+    local err = not ok and nw or nil
+    if ok then
+      local good, r = call_worker(self, new_ctx, nw, ping)
+      if not good then err = r end
+      if err then kill_worker(nw); stop_worker(nw) end
+    end
+    if err then
+      -- Roll back: the new workers go, old-version workers take their places.
+      for _, w in ipairs(added) do
+        retire(w)
+        local sok, ow = pcall(pool._start, pool)
+        if sok then pool.idle[#pool.idle + 1] = ow end
+      end
+      return false, err
+    end
+    nw.ctx = ctx
+    pool.all[nw] = true
+    pool.count = pool.count + 1
+    pool.idle[#pool.idle + 1] = nw
+    added[#added + 1] = nw
+    local old = table.remove(olds, 1)
+    if old then retire(old) end
+  end
+  ctx.setup_frame, ctx.plugin_dir, ctx.init = new_ctx.setup_frame, new_ctx.plugin_dir, checks
+  return true
+end
+
+-- set_init(ctx, refs): the calls ("module.function") every worker started
+-- from now on makes before it serves (start_worker).
+function Engine:set_init(ctx, refs)
+  common.check_context(self, ctx, 2)
+  local copy = {}
+  for i, r in ipairs(refs or {}) do copy[i] = r end
+  ctx.init = copy
+end
+
+-- broadcast(ctx, ref, ...) -> true, or raises like execute: ref(...) runs on every
+-- worker of the pool, one after the other (a lifecycle hook must reach
+-- each worker's module state). A worker busy with a call is retired
+-- instead: it is dropped when its call returns, and the pool's next
+-- worker replays ctx.init.
+function Engine:broadcast(ctx, ref, ...)
+  common.check_context(self, ctx, 2)
+  common.require_live(ctx, 2)
+  local pool = ctx.pool
+  local idle = pool.idle
+  pool.idle = {}
+  local busy = {}
+  for _, w in ipairs(idle) do busy[w] = true end
+  for w in pairs(pool.all) do
+    if not busy[w] then w.dead = true end
+  end
+  local failure
+  for _, w in ipairs(idle) do
+    if not failure then
+      local good, r = call_worker(self, ctx, w, ref, ...)
+      if not good then failure = r end
+    end
+    -- after a failure the rest have not run ref either: they go too
+    if failure then w.dead = true end
+    if w.dead then pool:_drop(w) else pool.idle[#pool.idle + 1] = w end
+  end
+  if #idle == 0 then
+    -- every worker was busy (or none was warm): the call goes through the pool
+    self:execute(ctx, ref, ...)
+    return true
+  end
+  if failure then errmap.raise(failure, ctx, nil, 2) end
+  return true
 end
 
 -- stats(ctx) -> {calls, time_ms, peak_memory_bytes, cpu_ms, kills, workers}
