@@ -38,7 +38,7 @@ manifest.DEPENDENCY_TYPES = {"required", "optional", "dev"}
 local FIELDS = {"id", "version", "description", "entry", "dependencies", "hooks",
                 "capabilities", "lua"}
 local CAPABILITIES = {"network", "subprocess", "file_write", "paths", "modules"}
-local DEPENDENCY_KEYS = {"constraint", "type"}
+local DEPENDENCY_KEYS = {"constraint", "type", "reactivate"}
 
 local function set_of(list)
   local s = {}
@@ -360,7 +360,7 @@ function check.dependencies(P, v, r, t)
         local good = true
         for _, k in ipairs(sorted_keys(spec)) do
           if not DEPENDENCY_KEY_SET[k] then
-            P:add(key_path(path, k), ("unknown key; expected constraint or type%s")
+            P:add(key_path(path, k), ("unknown key; expected constraint, type or reactivate%s")
                                      :format(suggest(k, DEPENDENCY_KEYS)))
             good = false
           end
@@ -381,6 +381,15 @@ function check.dependencies(P, v, r, t)
             P:add(path .. ".type", ("expected %s, got %s")
                                    :format(one_of{"\"required\"", "\"optional\"", "\"dev\""},
                                            type(ty) == "string" and show(ty) or type_name(ty)))
+            good = false
+          end
+        end
+        local re = spec.reactivate
+        if re ~= nil then
+          if type(re) == "boolean" then
+            dep.reactivate = re
+          else
+            P:add(path .. ".reactivate", ("expected true or false, got %s"):format(type_name(re)))
             good = false
           end
         end

@@ -136,6 +136,27 @@ describe("HotReloadManager", function()
     assert.same({"app <- lib", "lib"}, heard)
   end)
 
+  it("deactivates and activates again, in order, the dependents that ask for it", function()
+    plugin(root, "lib", "1.0.0")
+    plugin(root, "mid", "1.0.0", 'dependencies = {lib = {constraint = "^1", reactivate = true}}, ' ..
+           'hooks = {"activate", "deactivate"}', 'function M.activate() end function M.deactivate() end')
+    plugin(root, "top", "1.0.0", 'dependencies = {mid = "^1"}, hooks = {"activate"}',
+           'function M.activate() end')
+    plugin(root, "side", "1.0.0", 'dependencies = {lib = "^1"}')
+    start()
+    assert.is_true(m:load("top"))
+    assert.is_true(m:load("side"))
+    local log = {}
+    for _, ev in ipairs({"AFTER_DEACTIVATE", "AFTER_ACTIVATE"}) do
+      m:on(ev, function(plugin) log[#log + 1] = ev:sub(7, 7) .. ":" .. plugin.id end)
+    end
+    plugin(root, "lib", "1.0.1")
+    assert.is_true(hr:reload("lib").success)
+    -- top (above mid) goes down first and comes back last; side did not ask
+    assert.same({"D:top", "D:mid", "A:mid", "A:top"}, log)
+    for _, id in ipairs({"lib", "mid", "top", "side"}) do assert.equal("ACTIVE", m:get_state(id)) end
+  end)
+
   it("only reloads an ACTIVE plugin, and knows its strategies", function()
     plugin(root, "p", "1.0.0")
     start()

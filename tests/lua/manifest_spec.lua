@@ -358,9 +358,13 @@ describe("manifest.validate", function()
       one_problem(with{dependencies = {json = {constraint = "1", type = 2}}},
                   'dependencies.json.type: expected "required", "optional" or "dev", got an integer')
       one_problem(with{dependencies = {json = {constraint = "1", optional = true}}},
-                  "dependencies.json.optional: unknown key; expected constraint or type")
+                  "dependencies.json.optional: unknown key; expected constraint, type or reactivate")
       one_problem(with{dependencies = {json = {constraint = "1", typ = "dev"}}},
-                  "dependencies.json.typ: unknown key; expected constraint or type (did you mean 'type'?)")
+                  "dependencies.json.typ: unknown key; expected constraint, type or reactivate (did you mean 'type'?)")
+      one_problem(with{dependencies = {json = {constraint = "1", reactivate = "yes"}}},
+                  "dependencies.json.reactivate: expected true or false, got a string")
+      assert.is_true(manifest.validate(with{dependencies = {json = {constraint = "1",
+        reactivate = true}}}).dependencies.json.reactivate)
     end)
   end)
 
@@ -550,7 +554,7 @@ describe("manifest.load", function()
       f .. ':5: entry: expected a module name, not a file name: write "main" for main.lua',
       f .. ':7: dependencies.json: invalid version constraint "^^1" at column 2: expected a version (a number, \'x\', \'X\' or \'*\'), found \'^\'',
       f .. ':8: dependencies["Bad Name"]: the key is not a plugin id: expected a lowercase letter or digit at column 1, found \'B\'',
-      f .. ":9: dependencies.log.kind: unknown key; expected constraint or type",
+      f .. ":9: dependencies.log.kind: unknown key; expected constraint, type or reactivate",
       f .. ':10: dependencies.util.type: expected "required", "optional" or "dev", got "maybe"',
       f .. ':12: hooks[2]: unknown hook "start"; expected load, activate, deactivate, unload, save or restore',
       f .. ':12: hooks[3]: "activate" is listed twice (first at hooks[1])',

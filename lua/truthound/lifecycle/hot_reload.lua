@@ -158,6 +158,43 @@ local function retire(self, old, strategy, new_version)
   end)
 end
 
+-- After id was reloaded: its active dependents hear ON_RELOAD, and those
+-- whose dependency on it says reactivate = true are deactivated and
+-- activated again — together with the active plugins above them, which
+-- must go down first: deactivation in reverse load order, activation in
+-- load order.
+function HotReloadManager:_tell_dependents(id, from, to)
+  local m = self.manager
+  local rank = {}
+  for i, pid in ipairs(m.order) do rank[pid] = i end
+  local function by_rank(a, b) return (rank[a] or 0) < (rank[b] or 0) end
+  local deps = m:_dependents(id)
+  table.sort(deps, by_rank)
+  local redo, list = {}, {}
+  local function add(pid)
+    if redo[pid] or m.lifecycle:get_state(pid) ~= "ACTIVE" then return end
+    redo[pid] = true
+    list[#list + 1] = pid
+    for _, up in ipairs(m:_dependents(pid)) do add(up) end
+  end
+  for _, did in ipairs(deps) do
+    local drec = m.records[did]
+    if m.lifecycle:get_state(did) == "ACTIVE" then
+      m.lifecycle:emit(drec.handle, "ON_RELOAD", {dependency = id, previous_version = from,
+                                                  new_version = to})
+      local d = drec.chosen.manifest.dependencies[id]
+      if d and d.reactivate then add(did) end
+    end
+  end
+  table.sort(list, by_rank)
+  for i = #list, 1, -1 do m:deactivate(list[i]) end
+  for _, pid in ipairs(list) do
+    local ok, err = m:activate(pid)
+    m.audit:write("reactivated", {plugin_id = pid, dependency = id, ok = ok and true or false,
+                                  reason = not ok and describe(err) or nil})
+  end
+end
+
 -- ROLLING: the workers of the plugin's pool are replaced one at a time by
 -- workers of the new version (the engine's roll); each must run the new
 -- version's load and activate hooks before an old worker leaves, so the
@@ -188,6 +225,7 @@ function HotReloadManager:_roll(rec, prev, cand, t0, rollback)
   table.insert(rec.candidates, 1, cand)
   m:_go(rec, "ACTIVE", {reason = ("rolled %s -> %s"):format(prev.version, cand.version),
                         version = cand.version})
+  self:_tell_dependents(id, prev.version, cand.version)
   local ms = loop.now() - t0
   m.audit:write("reload", {plugin_id = id, success = true, strategy = "ROLLING",
     previous_version = prev.version, new_version = cand.version, reload_time_ms = ms})
@@ -261,13 +299,7 @@ function HotReloadManager:_reload(id, strategy)
   local ms = loop.now() - t0
   m.audit:write("reload", {plugin_id = id, success = true, strategy = strategy,
     previous_version = prev.version, new_version = cand.version, reload_time_ms = ms})
-  -- Plugins that depend on it hear of it.
-  for _, did in ipairs(m:_dependents(id)) do
-    if m.lifecycle:get_state(did) == "ACTIVE" then
-      m.lifecycle:emit(m.records[did].handle, "ON_RELOAD", {dependency = id,
-        previous_version = prev.version, new_version = cand.version})
-    end
-  end
+  self:_tell_dependents(id, prev.version, cand.version)
   return result(t0, prev, {success = true, new_version = cand.version})
 end
 
