@@ -143,6 +143,9 @@ else fail "20 rapid saves are one reload" "reloads $(reloads) (wanted 4 5)"; fi
 if grep -q '^error:' "$TMP/served"; then fail "no call failed during the reloads" "$(grep '^error:' "$TMP/served")"
 else pass "no call failed during the reloads"; fi
 
+if grep -q "reload failed: SignatureTamperError" "$TMP/err"; then pass "a rolled-back reload is reported on stderr"
+else fail "a rolled-back reload is reported on stderr" "$(cat "$TMP/err")"; fi
+
 touch "$TMP/stop"
 wait "$pid"
 rc=$?
