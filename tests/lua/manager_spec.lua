@@ -150,6 +150,20 @@ describe("EnterprisePluginManager", function()
     assert.matches("no trust store", m:refused_plugins()[1].reason)
   end)
 
+  it("picks up new directories and fixed plugins when discovering again, once each", function()
+    plugin(root, "a", "1.0.0")
+    os.execute(("mkdir -p '%s/b'"):format(root))             -- no plugin.lua yet
+    local m = new(root)
+    assert.same({"a"}, m:discover_plugins())
+    assert.equal(1, #m:refused_plugins())
+    plugin(root, "b", "1.0.0")
+    plugin(root, "c", "2.0.0")
+    assert.same({"a", "b", "c"}, m:discover_plugins())
+    assert.same({}, m:refused_plugins())
+    assert.same({"a", "b", "c"}, m:discover_plugins())      -- again: nothing doubles
+    for _, p in ipairs(m:list_plugins()) do assert.equal(1, #p.versions) end
+  end)
+
   it("skips directories whose name is not a plugin id", function()
     plugin(root, "Bad_Name", "1.0.0")
     local m = new(root)

@@ -136,6 +136,9 @@ end
 
 function Manager:_refuse(c, err, verdict)
   local reason = describe(err)
+  for i = #self.refused, 1, -1 do          -- discovered again: the latest verdict counts
+    if self.refused[i].dir == c.dir then table.remove(self.refused, i) end
+  end
   self.refused[#self.refused + 1] = {id = c.name, dir = c.dir, reason = reason, error = err}
   self.audit:write("refused", {plugin_id = c.name, dir = c.dir, reason = reason,
     kind = errors.kind(err), valid = verdict and verdict.is_valid})
@@ -149,12 +152,11 @@ function Manager:discover_plugins()
   local cfg = self.config
   local cands, notes = discover.candidates(cfg)
   for _, n in ipairs(notes) do self.warn(n) end
-  local seen = {}
   for _, c in ipairs(cands) do
     local known = self.records[c.name]
     local already = false
     for _, k in ipairs(known and known.candidates or {}) do
-      if k.dir == c.real then already = true end
+      if (k.source_dir or k.dir) == c.real then already = true end
     end
     if not already then
       local policy = cfg:policy_for(c.name)
@@ -175,6 +177,9 @@ function Manager:discover_plugins()
       end
       if rec then
         rec.policy = policy
+        for i = #self.refused, 1, -1 do     -- refused before, fixed since
+          if self.refused[i].dir == c.dir then table.remove(self.refused, i) end
+        end
         self:_add_candidate(rec)
         self.audit:write("discovered", {plugin_id = rec.id, version = rec.version,
           dir = rec.source_dir, staged = rec.dir ~= rec.source_dir and rec.dir or nil,
@@ -184,7 +189,6 @@ function Manager:discover_plugins()
         self:_refuse(c, err, verdict)
       end
     end
-    seen[c.name] = true
   end
   if cfg.auto_load then self:load_all() end
   local ids = {}
