@@ -40,9 +40,12 @@ end
 
 describe("HotReloadManager", function()
   local root, m, hr
-  local function start(policy)
+  -- start(policy [, sandbox]): a manager over root, discovered, and its
+  -- HotReloadManager; sandbox: the plugins' sandbox options (pools)
+  local function start(policy, sandbox_opts)
     m = tp.EnterprisePluginManager.new{plugin_dirs = {root}, require_signature = false,
-      scan_entrypoints = false, default_security_policy = policy or "development"}
+      scan_entrypoints = false, default_security_policy = policy or "development",
+      sandbox = sandbox_opts}
     m:set_warn(function() end)
     m:discover_plugins()
     hr = lifecycle.HotReloadManager.new(m)
@@ -276,12 +279,7 @@ describe("HotReloadManager", function()
                ('function M.activate() M.on = true end function M.v() assert(M.on) return %d end'):format(i))
       end
       write_version(0)
-      m = tp.EnterprisePluginManager.new{plugin_dirs = {root}, require_signature = false,
-        scan_entrypoints = false, default_security_policy = policy,
-        sandbox = {pool_size = 3, pool_max = 3}}
-      m:set_warn(function() end)
-      m:discover_plugins()
-      hr = lifecycle.HotReloadManager.new(m)
+      start(policy, {pool_size = 3, pool_max = 3})
       assert.is_true(m:load("p"))
       local h = m:get_plugin("p")
       local pool = m.records.p.ctx.pool
@@ -316,12 +314,7 @@ describe("HotReloadManager", function()
 
     it("ROLLING rolls back when a new worker fails its check: the old workers stay", function()
       plugin(root, "p", "1.0.0", nil, 'function M.v() return "old" end')
-      m = tp.EnterprisePluginManager.new{plugin_dirs = {root}, require_signature = false,
-        scan_entrypoints = false, default_security_policy = policy,
-        sandbox = {pool_size = 2, pool_max = 2}}
-      m:set_warn(function() end)
-      m:discover_plugins()
-      hr = lifecycle.HotReloadManager.new(m)
+      start(policy, {pool_size = 2, pool_max = 2})
       assert.is_true(m:load("p"))
       plugin(root, "p", "1.1.0", 'hooks = {"activate"}',
              'function M.activate() error("not healthy", 0) end function M.v() return "new" end')
