@@ -548,10 +548,7 @@ static double deadline_of(const tp_fswatch_t *w) {
 
 /* Complete the armed next operation, if any. */
 static void notify(tp_fswatch_t *w) {
-  tp_fswatch_next_t *nx = w->armed;
-  if (nx == NULL || !w->ready) return;
-  w->armed = NULL;
-  tp_loop_op_done(&nx->op, 0);
+  if (w->ready) tp_loop_notice_fire(&w->armed);
 }
 
 /* Read what the kernel queued (at most READS_PER_CB buffers: a writer that
@@ -636,7 +633,6 @@ static void poll_cb(uv_poll_t *h, int status, int events) {
 ** complete, so it is cancelled. */
 static void watch_close(tp_loop_op_t *op) {
   tp_fswatch_t *w = (tp_fswatch_t *)op;
-  tp_fswatch_next_t *nx = w->armed;
   if (w->poll_inited && !uv_is_closing((uv_handle_t *)&w->poll))
     uv_close((uv_handle_t *)&w->poll, tp_loop_op_close_cb);
   if (w->timer_inited && !uv_is_closing((uv_handle_t *)&w->timer))
@@ -645,10 +641,7 @@ static void watch_close(tp_loop_op_t *op) {
     close(w->fd);
     w->fd = -1;
   }
-  if (nx != NULL) {
-    w->armed = NULL;
-    tp_loop_op_cancel(&nx->op);
-  }
+  tp_loop_notice_cancel(&w->armed);
 }
 
 static void watch_free(tp_loop_op_t *op) {
@@ -736,33 +729,8 @@ fail:
 
 /* ---- next: one ready batch ----------------------------------------- */
 
-/* No handles: closing only detaches it from its watch. */
-static void next_close(tp_loop_op_t *op) {
-  tp_fswatch_next_t *nx = (tp_fswatch_next_t *)op;
-  if (nx->watch != NULL && nx->watch->armed == nx) nx->watch->armed = NULL;
-}
-
-static void next_free(tp_loop_op_t *op) {
-  tp_fswatch_next_t *nx = (tp_fswatch_next_t *)op;
-  if (nx->watch != NULL) tp_loop_op_unref(&nx->watch->op);
-  free(nx);
-}
-
-static const tp_loop_op_type_t next_type = {"fs watch batch", next_close, next_free};
-
 int tp_fswatch_next(tp_fswatch_t *w, tp_fswatch_next_t **out) {
-  tp_fswatch_next_t *nx;
-  *out = NULL;
-  if (w->op.state != TP_LOOP_OP_PENDING || w->op.loop == NULL) return UV_EINVAL;
-  if (w->armed != NULL) return UV_EBUSY;
-  nx = malloc(sizeof *nx);
-  if (nx == NULL) return UV_ENOMEM;
-  tp_loop_op_init(&nx->op, &next_type);
-  nx->watch = w;
-  tp_loop_op_ref(&w->op);          /* the batch outlives a stop */
-  tp_loop_op_start(w->op.loop, &nx->op);
-  w->armed = nx;
-  notify(w);                       /* a batch nobody took yet */
-  *out = nx;
-  return 0;
+  int r = tp_loop_notice_arm(&w->op, &w->armed, out);   /* the batch outlives a stop */
+  if (r == 0) notify(w);                                  /* a batch nobody took yet */
+  return r;
 }

@@ -60,12 +60,9 @@ typedef struct tp_fswatch_opts_s {
 } tp_fswatch_opts_t;
 
 typedef struct tp_fswatch_s tp_fswatch_t;
-typedef struct tp_fswatch_next_s tp_fswatch_next_t;
-
-struct tp_fswatch_next_s {
-  tp_loop_op_t op;              /* completes (status 0) once a batch is ready */
-  tp_fswatch_t *watch;          /* referenced; NULL once detached */
-};
+/* A watch's "next": a loop notice (loop.h) armed in the watch's slot; it
+** completes (status 0) once a batch is ready. */
+typedef tp_loop_notice_t tp_fswatch_next_t;
 
 /* Start watching the directory root (followed if it is a symbolic link;
 ** nothing below it is). Fails with UV_ENOENT, UV_ENOTDIR, UV_EACCES, ...

@@ -255,3 +255,53 @@ int tp_loop_timer_start(tp_loop_t *lp, double ms, tp_loop_timer_t **out) {
   *out = t;
   return 0;
 }
+
+/* ---- notices ------------------------------------------------------- */
+
+/* No handles: closing only detaches it from its source's slot. */
+static void notice_close(tp_loop_op_t *op) {
+  tp_loop_notice_t *n = (tp_loop_notice_t *)op;
+  if (n->slot != NULL && *n->slot == n) *n->slot = NULL;
+  n->slot = NULL;
+}
+
+static void notice_free(tp_loop_op_t *op) {
+  tp_loop_notice_t *n = (tp_loop_notice_t *)op;
+  tp_loop_op_unref(n->source);
+  free(n);
+}
+
+static const tp_loop_op_type_t notice_type = {"notice", notice_close, notice_free};
+
+int tp_loop_notice_arm(tp_loop_op_t *source, tp_loop_notice_t **slot, tp_loop_notice_t **out) {
+  tp_loop_notice_t *n;
+  *out = NULL;
+  if (source->state != TP_LOOP_OP_PENDING || source->loop == NULL) return UV_EINVAL;
+  if (*slot != NULL) return UV_EBUSY;
+  n = malloc(sizeof *n);
+  if (n == NULL) return UV_ENOMEM;
+  tp_loop_op_init(&n->op, &notice_type);
+  n->source = source;
+  n->slot = slot;
+  tp_loop_op_ref(source);          /* what it reports outlives a stop */
+  tp_loop_op_start(source->loop, &n->op);
+  *slot = n;
+  *out = n;
+  return 0;
+}
+
+void tp_loop_notice_fire(tp_loop_notice_t **slot) {
+  tp_loop_notice_t *n = *slot;
+  if (n == NULL) return;
+  *slot = NULL;
+  n->slot = NULL;
+  tp_loop_op_done(&n->op, 0);
+}
+
+void tp_loop_notice_cancel(tp_loop_notice_t **slot) {
+  tp_loop_notice_t *n = *slot;
+  if (n == NULL) return;
+  *slot = NULL;
+  n->slot = NULL;
+  tp_loop_op_cancel(&n->op);
+}

@@ -140,4 +140,26 @@ typedef struct tp_loop_timer_s {
 ** by the caller, who ends it with tp_loop_op_release(&(*out)->op). */
 int tp_loop_timer_start(tp_loop_t *lp, double ms, tp_loop_timer_t **out);
 
+/* Notices: the "something new" of a source operation that never completes
+** by itself (a signal watch, a file watch). The source keeps at most one
+** armed notice in a slot of its own; the notice completes (status 0) when
+** the source fires it, and holds a reference on the source, so that it may
+** outlive the source's stop. Closing a notice (cancel, release) detaches
+** it from the slot; the source cancels it when it stops. */
+typedef struct tp_loop_notice_s tp_loop_notice_t;
+struct tp_loop_notice_s {
+  tp_loop_op_t op;
+  tp_loop_op_t *source;           /* referenced */
+  tp_loop_notice_t **slot;        /* the source's armed notice; NULL once detached */
+};
+
+/* Arm a notice for source in *slot: 0 and *out (owned by the caller, who
+** ends it with tp_loop_op_release), UV_EINVAL when source is not pending,
+** UV_EBUSY while another one is armed, UV_ENOMEM. */
+int tp_loop_notice_arm(tp_loop_op_t *source, tp_loop_notice_t **slot, tp_loop_notice_t **out);
+/* Complete the armed notice, if any (the source has something new). */
+void tp_loop_notice_fire(tp_loop_notice_t **slot);
+/* Cancel the armed notice, if any (the source stopped: it never fires). */
+void tp_loop_notice_cancel(tp_loop_notice_t **slot);
+
 #endif

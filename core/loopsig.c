@@ -297,10 +297,7 @@ size_t tp_loopsig_watch_take(tp_loopsig_watch_t *w, int *buf, size_t max) {
 
 /* Complete the armed next operation, if any. */
 static void watch_notify(tp_loopsig_watch_t *w) {
-  tp_loopsig_next_t *nx = w->armed;
-  if (nx == NULL) return;
-  w->armed = NULL;
-  tp_loop_op_done(&nx->op, 0);
+  tp_loop_notice_fire(&w->armed);
 }
 
 static void watch_signal_cb(uv_signal_t *h, int signum) {
@@ -314,12 +311,8 @@ static void watch_signal_cb(uv_signal_t *h, int signum) {
 ** can never complete, so it is cancelled too. */
 static void watch_close(tp_loop_op_t *op) {
   tp_loopsig_watch_t *w = (tp_loopsig_watch_t *)op;
-  tp_loopsig_next_t *nx = w->armed;
   set_close(&w->set);
-  if (nx != NULL) {
-    w->armed = NULL;
-    tp_loop_op_cancel(&nx->op);
-  }
+  tp_loop_notice_cancel(&w->armed);
 }
 
 static void watch_free(tp_loop_op_t *op) {
@@ -357,33 +350,8 @@ int tp_loopsig_watch_start(tp_loop_t *lp, const int *signums, int n,
 
 /* ---- next: one notification of a watch ------------------------------ */
 
-/* No handles: closing only detaches it from its watch. */
-static void next_close(tp_loop_op_t *op) {
-  tp_loopsig_next_t *nx = (tp_loopsig_next_t *)op;
-  if (nx->watch != NULL && nx->watch->armed == nx) nx->watch->armed = NULL;
-}
-
-static void next_free(tp_loop_op_t *op) {
-  tp_loopsig_next_t *nx = (tp_loopsig_next_t *)op;
-  if (nx->watch != NULL) tp_loop_op_unref(&nx->watch->op);
-  free(nx);
-}
-
-static const tp_loop_op_type_t next_type = {"signal delivery", next_close, next_free};
-
 int tp_loopsig_watch_next(tp_loopsig_watch_t *w, tp_loopsig_next_t **out) {
-  tp_loopsig_next_t *nx;
-  *out = NULL;
-  if (w->op.state != TP_LOOP_OP_PENDING || w->op.loop == NULL) return UV_EINVAL;
-  if (w->armed != NULL) return UV_EBUSY;
-  nx = malloc(sizeof *nx);
-  if (nx == NULL) return UV_ENOMEM;
-  tp_loop_op_init(&nx->op, &next_type);
-  nx->watch = w;
-  tp_loop_op_ref(&w->op);          /* the queue outlives a stop */
-  tp_loop_op_start(w->op.loop, &nx->op);
-  w->armed = nx;
-  if (w->len > 0) watch_notify(w);  /* deliveries nobody took yet */
-  *out = nx;
-  return 0;
+  int r = tp_loop_notice_arm(&w->op, &w->armed, out);   /* the queue outlives a stop */
+  if (r == 0 && w->len > 0) watch_notify(w);              /* deliveries nobody took yet */
+  return r;
 }

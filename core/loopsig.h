@@ -99,7 +99,8 @@ int tp_loopsig_wait_start(tp_loop_t *lp, const int *signums, int n, double timeo
 
 /* ---- watch ---------------------------------------------------------- */
 
-typedef struct tp_loopsig_next_s tp_loopsig_next_t;
+/* A watch's "next": a loop notice (loop.h) armed in the watch's slot. */
+typedef tp_loop_notice_t tp_loopsig_next_t;
 
 typedef struct tp_loopsig_watch_s {
   tp_loop_op_t op;              /* pending for as long as the watch runs */
@@ -110,10 +111,6 @@ typedef struct tp_loopsig_watch_s {
   tp_loopsig_next_t *armed;     /* the next operation waiting, or NULL */
 } tp_loopsig_watch_t;
 
-struct tp_loopsig_next_s {
-  tp_loop_op_t op;              /* completes (status 0) on a delivery */
-  tp_loopsig_watch_t *watch;    /* referenced; NULL once detached */
-};
 
 /* Start watching signums[0..n) (as for wait). Stop it with
 ** tp_loop_op_cancel(&w->op); the owner ends it with tp_loop_op_release. */
