@@ -22,10 +22,6 @@ local loop = require("truthound.loop")
 local F = core.fswatch
 local fswatch = {}
 
--- The loop calls a function back when it hands back an operation that no
--- task waits for (loop.when_done; signal watches use the same table).
-local when_done = loop.when_done
-
 local DEFAULTS = {debounce_ms = 50, recursive = true, max_dirs = 4096}
 
 local function typename(v)
@@ -144,13 +140,10 @@ local function start_failed(root, o, code, msg, relpath)
     {input = root}, 3)
 end
 
-local Watch = {__name = "truthound.FsWatch"}
+-- A watch of truthound.loop's kind (loop.watch_arm, loop.watch_stop,
+-- loop.WatchMethods: active, dropped).
+local Watch = setmetatable({__name = "truthound.FsWatch"}, {__index = loop.WatchMethods})
 Watch.__index = Watch
-
--- The armed next operation of each running watch -> the watch. Strong: a
--- running watch lives until it is stopped, whether or not its creator
--- keeps the object.
-local watching = {}
 
 -- The ready batch, through the ignore filter, becomes one handler task.
 -- A batch left empty by the filter (and not overflowed) runs nothing.
@@ -170,26 +163,6 @@ local function dispatch(w)
   loop.spawn(w._handler, batch, w)
 end
 
--- As a signal watch: the next operation comes back from the loop's step
--- once a batch is ready; no task waits for it (an idle watch must not
--- count as a waiting task), so the loop calls back here.
-local function arm(w)
-  local nx = w._native:next()
-  w._next = nx
-  watching[nx] = w
-  when_done(nx, function(op)
-    watching[op] = nil
-    w._next = nil
-    if w._active then
-      -- An ignore function that raises must not break the loop's turn: it
-      -- fails a task of its own instead, and the watch goes on.
-      local ok, e = pcall(dispatch, w)
-      if not ok then loop.spawn(error, e, 0) end
-      arm(w)
-    end
-  end)
-end
-
 -- fswatch.watch(root, opts, handler) -> watch. See docs/fswatch.md.
 function fswatch.watch(root, opts, handler)
   if handler == nil and is_callable(opts) then opts, handler = nil, opts end
@@ -204,7 +177,9 @@ function fswatch.watch(root, opts, handler)
   if native == nil then start_failed(root, o, code, msg, relpath) end
   local w = setmetatable({root = root, path = real, _native = native, _handler = handler,
     _ignore = o.ignore, _active = true, _batches = 0}, Watch)
-  arm(w)
+  -- the loop's turn calls dispatch once a batch is ready; an ignore
+  -- function that raises fails a task of its own, the watch goes on
+  loop.watch_arm(w, dispatch)
   return w
 end
 
@@ -213,16 +188,7 @@ end
 -- inotify descriptor are released at once. true, or false if it was
 -- stopped already.
 function Watch:stop()
-  if not self._active then return false end
-  self._active = false
-  local nx = self._next
-  if nx ~= nil then
-    watching[nx] = nil
-    when_done(nx, nil)
-    self._next = nil
-  end
-  self._native:stop()            -- also cancels nx
-  return true
+  return loop.watch_stop(self)
 end
 
 -- `local w <close> = fswatch.watch(...)` stops at the end of the block.
@@ -230,16 +196,10 @@ function Watch:__close()
   self:stop()
 end
 
-function Watch:active()
-  return self._active
-end
-
--- Events and directories the watch could not keep (a batch beyond 65536
--- paths, directories beyond max_dirs or the kernel's limits, a kernel
--- queue overflow); each also sets the batch's overflow flag.
-function Watch:dropped()
-  return self._native:dropped()
-end
+-- Watch:active(); Watch:dropped() (loop.WatchMethods): events and
+-- directories the watch could not keep (a batch beyond 65536 paths,
+-- directories beyond max_dirs or the kernel's limits, a kernel queue
+-- overflow); each also sets the batch's overflow flag.
 
 -- Directories watched right now (0 once stopped).
 function Watch:dirs()

@@ -231,14 +231,6 @@ function loop.await(w)
   end
 end
 
--- loop.when_done(op, fn): when the loop hands op back (it completed), call
--- fn(op) from the loop's turn, outside every task, before the tasks
--- waiting for op wake. For operations no task waits for (the next batch
--- of a file watch); fn = nil removes it. fn must not raise nor wait.
-function loop.when_done(op, fn)
-  on_done[op] = fn
-end
-
 -- loop.current(): the task the loop is running (innermost), or nil.
 function loop.current()
   return current
@@ -430,26 +422,25 @@ function signal.wait(names, timeout_ms)
   return op:result()
 end
 
-local Watch = {__name = "truthound.SignalWatch"}
-Watch.__index = Watch
+-- Watches ----------------------------------------------------------------
+--
+-- A watch (signals here, file trees in truthound.fswatch) is a native
+-- operation that never completes; its next() gives a notice that comes
+-- back from the loop's step when the watch has something new. No task
+-- waits for a notice, on purpose: an idle watch must not count as a
+-- waiting task when tp.run() decides whether it is done or stuck. So
+-- turn() calls back (on_done), and the watch dispatches and arms the next
+-- notice. A watch object has _native, _active and _next.
 
--- The armed next operation of each running watch -> the watch. Strong: a
--- running watch lives until it is stopped, whether or not its creator
--- keeps the object.
+-- The armed notice of each running watch -> the watch. Strong: a running
+-- watch lives until it is stopped, whether or not its creator keeps the
+-- object.
 local watching = {}
 
--- Every delivery the loop has read becomes a new task of the handler.
-local function dispatch(w)
-  local names = w._native:take()
-  for i = 1, #names do loop.spawn(w._handler, names[i], w) end
-end
-
--- A watch's next operation comes back from step when deliveries are
--- waiting. No task waits for it, on purpose: an idle watch must not count
--- as a waiting task when tp.run() decides whether it is done or stuck. So
--- turn() calls back here (on_done), and the watch dispatches and arms the
--- next one.
-local function arm(w)
+-- watch_arm(w, dispatch): arm w's next notice; when it comes back and w
+-- is still active, dispatch(w) runs (a dispatch that raises fails a task
+-- of its own, the watch goes on) and the next notice is armed.
+function loop.watch_arm(w, dispatch)
   local nx = w._native:next()
   w._next = nx
   watching[nx] = w
@@ -457,10 +448,43 @@ local function arm(w)
     watching[op] = nil
     w._next = nil
     if w._active then
-      dispatch(w)
-      arm(w)
+      local ok, e = pcall(dispatch, w)
+      if not ok then loop.spawn(error, e, 0) end
+      loop.watch_arm(w, dispatch)
     end
   end
+end
+
+-- watch_stop(w [, last]): stop w (true), or false if it was stopped
+-- already. last(w), if given, runs between the disarm and the native stop
+-- (a signal watch hands out the deliveries the loop already read).
+function loop.watch_stop(w, last)
+  if not w._active then return false end
+  w._active = false
+  local nx = w._next
+  if nx ~= nil then
+    watching[nx] = nil
+    on_done[nx] = nil
+    w._next = nil
+  end
+  if last then last(w) end
+  w._native:stop()               -- also cancels the notice
+  return true
+end
+
+-- Methods every watch has (its class's __index falls back on these).
+loop.WatchMethods = {
+  active = function(w) return w._active end,
+  dropped = function(w) return w._native:dropped() end,
+}
+
+local Watch = setmetatable({__name = "truthound.SignalWatch"}, {__index = loop.WatchMethods})
+Watch.__index = Watch
+
+-- Every delivery the loop has read becomes a new task of the handler.
+local function dispatch(w)
+  local names = w._native:take()
+  for i = 1, #names do loop.spawn(w._handler, names[i], w) end
 end
 
 -- signal.watch(names, handler): from now until watch:stop(), every delivery
@@ -477,7 +501,7 @@ function signal.watch(names, handler)
   end
   local w = setmetatable({names = canon, _native = S.watch(nums), _handler = handler,
     _active = true}, Watch)
-  arm(w)
+  loop.watch_arm(w, dispatch)
   return w
 end
 
@@ -486,17 +510,7 @@ end
 -- watcher (SIG_DFL, a host's Ctrl-C handler, SIG_IGN, ...) once no other
 -- watch or wait has it. Returns true, or false if it was stopped already.
 function Watch:stop()
-  if not self._active then return false end
-  self._active = false
-  local nx = self._next
-  if nx ~= nil then
-    watching[nx] = nil
-    on_done[nx] = nil
-    self._next = nil
-  end
-  dispatch(self)
-  self._native:stop()            -- also cancels nx
-  return true
+  return loop.watch_stop(self, dispatch)
 end
 
 -- `local w <close> = tp.signal.watch(...)` stops at the end of the block.
@@ -504,15 +518,9 @@ function Watch:__close()
   self:stop()
 end
 
-function Watch:active()
-  return self._active
-end
-
--- How many deliveries the watch could not keep (more than 65536 waiting
--- for the loop to hand them out); 0 in any sane program.
-function Watch:dropped()
-  return self._native:dropped()
-end
+-- Watch:active(), Watch:dropped() (loop.WatchMethods): dropped counts the
+-- deliveries the watch could not keep (more than 65536 waiting for the
+-- loop to hand them out); 0 in any sane program.
 
 function Watch:__tostring()
   return ("signal watch (%s, %s): %p"):format(table.concat(self.names, " "),
