@@ -101,13 +101,11 @@ local function check_fit(m, rec, cand)
 end
 
 -- Start cand in a fresh sandbox beside the old one; run load, hand the
--- old version's saved state over, run activate. -> engine, ctx | nil, err
+-- old version's saved state over, run activate.
+-- -> engine, ctx, init (the hooks later workers replay) | nil, err
 local function start_new(m, rec, cand)
   local engine = m:_engine(cand.policy.isolation_level)
-  local opts = {pool_size = 1, pool_max = 1, recycle_after = math.huge}
-  for k, v in pairs(m.config.sandbox) do opts[k] = v end
-  opts.plugin_dir, opts.entry = cand.dir, cand.manifest.entry
-  local ctx = engine:create_sandbox(rec.id, cand.policy, opts)
+  local ctx = engine:create_sandbox(rec.id, cand.policy, m:_sandbox_opts(cand))
   local entry, new_m, old_m = cand.manifest.entry, cand.manifest, rec.chosen.manifest
   local init = {}
   local ok, err = pcall(function()

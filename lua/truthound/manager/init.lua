@@ -285,17 +285,21 @@ function Manager:_accept(c)
   end
 end
 
+-- The sandbox context options for candidate c: one worker, never
+-- recycled, so that a plugin's module state lives as long as the plugin
+-- (the sandbox setting's pool_size / recycle_after change that).
+function Manager:_sandbox_opts(c)
+  local opts = {pool_size = 1, pool_max = 1, recycle_after = math.huge}
+  for k, v in pairs(self.config.sandbox) do opts[k] = v end
+  opts.plugin_dir, opts.entry = c.dir, c.manifest.entry
+  return opts
+end
+
 -- Start the chosen candidate's sandbox and run its load hook.
 function Manager:_start(rec)
   local c = rec.chosen
-  local m = c.manifest
   local engine = self:_engine(c.policy.isolation_level)
-  -- One worker, never recycled: a plugin's module state lives as long as
-  -- the plugin (sandbox.pool_size / recycle_after change that).
-  local opts = {pool_size = 1, pool_max = 1, recycle_after = math.huge}
-  for k, v in pairs(self.config.sandbox) do opts[k] = v end
-  opts.plugin_dir, opts.entry = c.dir, m.entry
-  local ctx = engine:create_sandbox(rec.id, c.policy, opts)
+  local ctx = engine:create_sandbox(rec.id, c.policy, self:_sandbox_opts(c))
   rec.engine, rec.ctx = engine, ctx
   local ok, e = pcall(self._hook, self, rec, "load")
   if not ok then
