@@ -38,6 +38,37 @@ struct tp_loop_s *tpL_loop(lua_State *L);
 void tpL_loop_anchor(lua_State *L, int idx, struct tp_loop_op_s *op);
 void tpL_loop_unanchor(lua_State *L, struct tp_loop_op_s *op);
 
+/* An operation's Lua object (l_loop.c): a full userdata holding the
+** operation, NULL once released. Every binding of a waiting operation
+** (core.loop, core.signal, core.fswatch) boxes its operations this way. */
+typedef struct tpL_op {
+  struct tp_loop_op_s *op;
+} tpL_op;
+/* A new empty box with metatable mt, pushed. */
+tpL_op *tpL_op_new(lua_State *L, const char *mt);
+/* "pending", "done", "cancelled", "new"; "closed" once released. */
+const char *tpL_op_state(const tpL_op *o);
+/* Let go of the operation (cancelled if pending): __gc and __close. */
+void tpL_op_release(lua_State *L, tpL_op *o);
+/* Cancel it if pending; pushes whether it was. Returns 1. */
+int tpL_op_cancel(lua_State *L, tpL_op *o);
+
+/* Watches (a signal watch, a file watch): the notice armed in the watch's
+** slot (core/loop.h) is anchored by its own Lua object, and stopping or
+** releasing the watch cancels it, so its anchor goes first. */
+struct tp_loop_notice_s;
+/* __gc and __close of a watch box. */
+void tpL_watch_release(lua_State *L, tpL_op *o, struct tp_loop_notice_s *armed);
+/* watch:stop(): pushes whether it was active. Returns 1. */
+int tpL_watch_stop(lua_State *L, tpL_op *o, struct tp_loop_notice_s *armed);
+/* watch:status(): pushes "active" or "stopped". Returns 1. */
+int tpL_watch_status(lua_State *L, const tpL_op *o);
+/* watch:next(): n is the new notice box on the stack top, r and nx what
+** the core's next function returned; raises LoopError naming what the
+** notice waits for ("signal", "batch") on failure. Returns 1. */
+int tpL_watch_next(lua_State *L, tpL_op *n, int r, struct tp_loop_notice_s *nx,
+                   const char *what);
+
 /* Raise a typed truthound error. fields is a stack index of a table of
 ** extra fields, or 0. Calls the raiser the Lua layer registered with
 ** core.set_raise (truthound.errors.raise); without one, raises the string

@@ -23,26 +23,7 @@
 #define WATCH_MT "truthound.FsWatch"
 #define NEXT_MT  "truthound.FsWatchNext"
 
-typedef struct l_op {
-  tp_loop_op_t *op;    /* NULL once released */
-} l_op;
-
-static l_op *new_op(lua_State *L, const char *mt) {
-  l_op *o = lua_newuserdatauv(L, sizeof *o, 0);
-  o->op = NULL;
-  luaL_setmetatable(L, mt);
-  return o;
-}
-
-static const char *op_state(const tp_loop_op_t *op) {
-  if (op == NULL) return "closed";
-  switch (op->state) {
-  case TP_LOOP_OP_PENDING: return "pending";
-  case TP_LOOP_OP_DONE: return "done";
-  case TP_LOOP_OP_CANCELLED: return "cancelled";
-  default: return "new";
-  }
-}
+typedef tpL_op l_op;     /* boxes, release, cancel, state: l_loop.c */
 
 /* ---- next ----------------------------------------------------------- */
 
@@ -51,25 +32,16 @@ static l_op *check_next(lua_State *L) {
 }
 
 static int next_release(lua_State *L) {
-  l_op *o = check_next(L);
-  if (o->op != NULL) {
-    tpL_loop_unanchor(L, o->op);
-    tp_loop_op_release(o->op);
-    o->op = NULL;
-  }
+  tpL_op_release(L, check_next(L));
   return 0;
 }
 
 static int next_cancel(lua_State *L) {
-  l_op *o = check_next(L);
-  int was_pending = o->op != NULL && tp_loop_op_cancel(o->op);
-  if (was_pending) tpL_loop_unanchor(L, o->op);
-  lua_pushboolean(L, was_pending);
-  return 1;
+  return tpL_op_cancel(L, check_next(L));
 }
 
 static int next_status(lua_State *L) {
-  lua_pushstring(L, op_state(check_next(L)->op));
+  lua_pushstring(L, tpL_op_state(check_next(L)));
   return 1;
 }
 
@@ -83,51 +55,31 @@ static tp_fswatch_t *watch_of(l_op *o) {
   return (tp_fswatch_t *)o->op;
 }
 
-/* The armed next operation is anchored by its Lua object; stopping the
-** watch cancels it, so it must let go of the anchor first. */
-static void unarm(lua_State *L, tp_fswatch_t *w) {
-  tp_fswatch_next_t *nx = tp_fswatch_armed(w);      /* the cancel detaches it */
-  if (nx != NULL && tp_loop_op_cancel(&nx->op)) tpL_loop_unanchor(L, &nx->op);
+static tp_loop_notice_t *armed(l_op *o) {
+  return o->op ? tp_fswatch_armed(watch_of(o)) : NULL;
 }
 
 static int watch_release(lua_State *L) {
   l_op *o = check_watch(L);
-  if (o->op != NULL) {
-    unarm(L, watch_of(o));
-    tp_loop_op_release(o->op);
-    o->op = NULL;
-  }
+  tpL_watch_release(L, o, armed(o));
   return 0;
 }
 
 static int watch_stop(lua_State *L) {
   l_op *o = check_watch(L);
-  int was_active = 0;
-  if (o->op != NULL) {
-    unarm(L, watch_of(o));
-    was_active = tp_loop_op_cancel(o->op);
-  }
-  lua_pushboolean(L, was_active);
-  return 1;
+  return tpL_watch_stop(L, o, armed(o));
 }
 
 static int watch_status(lua_State *L) {
-  l_op *o = check_watch(L);
-  lua_pushstring(L, o->op && o->op->state == TP_LOOP_OP_PENDING ? "active" : "stopped");
-  return 1;
+  return tpL_watch_status(L, check_watch(L));
 }
 
 static int watch_next(lua_State *L) {
   l_op *o = check_watch(L);
-  tp_fswatch_next_t *nx;
-  l_op *n = new_op(L, NEXT_MT);
+  tp_fswatch_next_t *nx = NULL;
+  l_op *n = tpL_op_new(L, NEXT_MT);
   int r = o->op ? tp_fswatch_next(watch_of(o), &nx) : UV_EINVAL;
-  if (r < 0)
-    return tpL_raisef(L, "LoopError", 0, "cannot wait for the watch's next batch: %s",
-                      r == UV_EINVAL ? "the watch is stopped" : uv_strerror(r));
-  n->op = &nx->op;
-  tpL_loop_anchor(L, -1, n->op);
-  return 1;
+  return tpL_watch_next(L, n, r, nx, "batch");
 }
 
 static const char *kind_name(int kind) {
@@ -205,7 +157,7 @@ static int fs_watch(lua_State *L) {
   max_dirs = luaL_checkinteger(L, 5);
   luaL_argcheck(L, max_dirs >= 1, 5, "positive integer expected");
   opts.max_dirs = (size_t)max_dirs;
-  o = new_op(L, WATCH_MT);
+  o = tpL_op_new(L, WATCH_MT);
   r = tp_fswatch_start(tpL_loop(L), root, &opts, &w, errpath, sizeof errpath);
   if (r < 0) {
     lua_pushnil(L);

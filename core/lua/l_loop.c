@@ -35,9 +35,7 @@ typedef struct l_loop {
   tp_loop_t loop;
 } l_loop;
 
-typedef struct l_op {
-  tp_loop_op_t *op;    /* NULL once released */
-} l_op;
+typedef tpL_op l_op;
 
 /* ---- the loop object ------------------------------------------------ */
 
@@ -99,26 +97,16 @@ static l_op *check_op(lua_State *L) {
   return luaL_checkudata(L, 1, OP_MT);
 }
 
-/* __gc and __close: let go of the operation, cancelling it if pending. */
-static int op_release(lua_State *L) {
-  l_op *o = check_op(L);
-  if (o->op) {
-    tpL_loop_unanchor(L, o->op);
-    tp_loop_op_release(o->op);
-    o->op = NULL;
-  }
-  return 0;
+/* ---- operation boxes, for every binding of a waiting operation ----- */
+
+tpL_op *tpL_op_new(lua_State *L, const char *mt) {
+  tpL_op *o = lua_newuserdatauv(L, sizeof *o, 0);
+  o->op = NULL;
+  luaL_setmetatable(L, mt);
+  return o;
 }
 
-static int op_cancel(lua_State *L) {
-  l_op *o = check_op(L);
-  int was_pending = o->op != NULL && tp_loop_op_cancel(o->op);
-  if (was_pending) tpL_loop_unanchor(L, o->op);
-  lua_pushboolean(L, was_pending);
-  return 1;
-}
-
-static const char *op_state(const l_op *o) {
+const char *tpL_op_state(const tpL_op *o) {
   if (o->op == NULL) return "closed";      /* released by __close */
   switch (o->op->state) {
   case TP_LOOP_OP_PENDING: return "pending";
@@ -128,15 +116,75 @@ static const char *op_state(const l_op *o) {
   }
 }
 
+void tpL_op_release(lua_State *L, tpL_op *o) {
+  if (o->op == NULL) return;
+  tpL_loop_unanchor(L, o->op);
+  tp_loop_op_release(o->op);
+  o->op = NULL;
+}
+
+int tpL_op_cancel(lua_State *L, tpL_op *o) {
+  int was_pending = o->op != NULL && tp_loop_op_cancel(o->op);
+  if (was_pending) tpL_loop_unanchor(L, o->op);
+  lua_pushboolean(L, was_pending);
+  return 1;
+}
+
+/* The armed notice lets go of its anchor before the cancel detaches it. */
+static void unarm(lua_State *L, tp_loop_notice_t *armed) {
+  if (armed != NULL && tp_loop_op_cancel(&armed->op)) tpL_loop_unanchor(L, &armed->op);
+}
+
+void tpL_watch_release(lua_State *L, tpL_op *o, tp_loop_notice_t *armed) {
+  if (o->op == NULL) return;
+  unarm(L, armed);
+  tp_loop_op_release(o->op);
+  o->op = NULL;
+}
+
+int tpL_watch_stop(lua_State *L, tpL_op *o, tp_loop_notice_t *armed) {
+  int was_active = 0;
+  if (o->op != NULL) {
+    unarm(L, armed);
+    was_active = tp_loop_op_cancel(o->op);
+  }
+  lua_pushboolean(L, was_active);
+  return 1;
+}
+
+int tpL_watch_status(lua_State *L, const tpL_op *o) {
+  lua_pushstring(L, o->op && o->op->state == TP_LOOP_OP_PENDING ? "active" : "stopped");
+  return 1;
+}
+
+int tpL_watch_next(lua_State *L, tpL_op *n, int r, tp_loop_notice_t *nx, const char *what) {
+  if (r < 0)
+    return tpL_raisef(L, "LoopError", 0, "cannot wait for the watch's next %s: %s", what,
+                      r == UV_EINVAL ? "the watch is stopped" : uv_strerror(r));
+  n->op = &nx->op;
+  tpL_loop_anchor(L, -1, n->op);
+  return 1;
+}
+
+/* __gc and __close: let go of the operation, cancelling it if pending. */
+static int op_release(lua_State *L) {
+  tpL_op_release(L, check_op(L));
+  return 0;
+}
+
+static int op_cancel(lua_State *L) {
+  return tpL_op_cancel(L, check_op(L));
+}
+
 static int op_status(lua_State *L) {
-  lua_pushstring(L, op_state(check_op(L)));
+  lua_pushstring(L, tpL_op_state(check_op(L)));
   return 1;
 }
 
 static int op_tostring(lua_State *L) {
   l_op *o = check_op(L);
   lua_pushfstring(L, "%s (%s, %s): %p", OP_MT,
-                  o->op ? o->op->type->name : "released", op_state(o), (void *)o);
+                  o->op ? o->op->type->name : "released", tpL_op_state(o), (void *)o);
   return 1;
 }
 
@@ -161,9 +209,7 @@ static int loop_timer(lua_State *L) {
   int r;
   luaL_argcheck(L, ms >= 0 && ms <= 9007199254740992.0, 1,
                 "expected a non-negative, finite number of milliseconds");
-  o = lua_newuserdatauv(L, sizeof *o, 0);
-  o->op = NULL;
-  luaL_setmetatable(L, OP_MT);
+  o = tpL_op_new(L, OP_MT);
   r = tp_loop_timer_start(up_loop(L), (double)ms, &t);
   if (r < 0)
     return tpL_raisef(L, "LoopError", 0, "cannot start a timer: %s", uv_strerror(r));

@@ -22,42 +22,7 @@
 #define WATCH_MT "truthound.SignalWatch"
 #define NEXT_MT  "truthound.SignalNext"
 
-typedef struct l_op {
-  tp_loop_op_t *op;    /* NULL once released */
-} l_op;
-
-/* ---- what the three kinds share ------------------------------------- */
-
-static const char *op_state(const tp_loop_op_t *op) {
-  if (op == NULL) return "closed";
-  switch (op->state) {
-  case TP_LOOP_OP_PENDING: return "pending";
-  case TP_LOOP_OP_DONE: return "done";
-  case TP_LOOP_OP_CANCELLED: return "cancelled";
-  default: return "new";
-  }
-}
-
-static l_op *new_op(lua_State *L, const char *mt) {
-  l_op *o = lua_newuserdatauv(L, sizeof *o, 0);
-  o->op = NULL;
-  luaL_setmetatable(L, mt);
-  return o;
-}
-
-static void release(lua_State *L, l_op *o) {
-  if (o->op == NULL) return;
-  tpL_loop_unanchor(L, o->op);
-  tp_loop_op_release(o->op);
-  o->op = NULL;
-}
-
-static int cancel(lua_State *L, l_op *o) {
-  int was_pending = o->op != NULL && tp_loop_op_cancel(o->op);
-  if (was_pending) tpL_loop_unanchor(L, o->op);
-  lua_pushboolean(L, was_pending);
-  return 1;
-}
+typedef tpL_op l_op;     /* boxes, release, cancel, state: l_loop.c */
 
 /* The list of signal numbers at idx, checked. */
 static int check_signums(lua_State *L, int idx, int *out) {
@@ -91,16 +56,16 @@ static l_op *check_wait(lua_State *L) {
 }
 
 static int wait_release(lua_State *L) {
-  release(L, check_wait(L));
+  tpL_op_release(L, check_wait(L));
   return 0;
 }
 
 static int wait_cancel(lua_State *L) {
-  return cancel(L, check_wait(L));
+  return tpL_op_cancel(L, check_wait(L));
 }
 
 static int wait_status(lua_State *L) {
-  lua_pushstring(L, op_state(check_wait(L)->op));
+  lua_pushstring(L, tpL_op_state(check_wait(L)));
   return 1;
 }
 
@@ -108,7 +73,7 @@ static int wait_status(lua_State *L) {
 static int wait_result(lua_State *L) {
   l_op *o = check_wait(L);
   if (o->op == NULL || o->op->state != TP_LOOP_OP_DONE)
-    return luaL_error(L, "the signal wait is %s, not done", op_state(o->op));
+    return luaL_error(L, "the signal wait is %s, not done", tpL_op_state(o));
   push_signame(L, ((tp_loopsig_wait_t *)o->op)->signum);
   return 1;
 }
@@ -126,7 +91,7 @@ static int sig_wait(lua_State *L) {
                   "expected a non-negative, finite number of milliseconds");
     ms = (double)v;
   }
-  o = new_op(L, WAIT_MT);
+  o = tpL_op_new(L, WAIT_MT);
   r = tp_loopsig_wait_start(tpL_loop(L), signums, n, ms, &w);
   if (r < 0)
     return tpL_raisef(L, "LoopError", 0, "cannot wait for a signal: %s", uv_strerror(r));
@@ -142,16 +107,16 @@ static l_op *check_next(lua_State *L) {
 }
 
 static int next_release(lua_State *L) {
-  release(L, check_next(L));
+  tpL_op_release(L, check_next(L));
   return 0;
 }
 
 static int next_cancel(lua_State *L) {
-  return cancel(L, check_next(L));
+  return tpL_op_cancel(L, check_next(L));
 }
 
 static int next_status(lua_State *L) {
-  lua_pushstring(L, op_state(check_next(L)->op));
+  lua_pushstring(L, tpL_op_state(check_next(L)));
   return 1;
 }
 
@@ -165,53 +130,31 @@ static tp_loopsig_watch_t *watch_of(l_op *o) {
   return (tp_loopsig_watch_t *)o->op;
 }
 
-/* The armed next operation is anchored by its Lua object; stopping the
-** watch cancels it, so it must let go of the anchor first. */
-static void unarm(lua_State *L, tp_loopsig_watch_t *w) {
-  tp_loopsig_next_t *nx = w->armed;      /* the cancel detaches it */
-  if (nx != NULL && tp_loop_op_cancel(&nx->op)) tpL_loop_unanchor(L, &nx->op);
+static tp_loop_notice_t *armed(l_op *o) {
+  return o->op ? watch_of(o)->armed : NULL;
 }
 
 static int watch_release(lua_State *L) {
   l_op *o = check_watch(L);
-  if (o->op != NULL) {
-    unarm(L, watch_of(o));
-    tp_loop_op_release(o->op);
-    o->op = NULL;
-  }
+  tpL_watch_release(L, o, armed(o));
   return 0;
 }
 
 static int watch_stop(lua_State *L) {
   l_op *o = check_watch(L);
-  int was_active = 0;
-  if (o->op != NULL) {
-    unarm(L, watch_of(o));
-    was_active = tp_loop_op_cancel(o->op);
-  }
-  lua_pushboolean(L, was_active);
-  return 1;
+  return tpL_watch_stop(L, o, armed(o));
 }
 
 static int watch_status(lua_State *L) {
-  l_op *o = check_watch(L);
-  lua_pushstring(L, o->op && o->op->state == TP_LOOP_OP_PENDING ? "active" : "stopped");
-  return 1;
+  return tpL_watch_status(L, check_watch(L));
 }
 
 static int watch_next(lua_State *L) {
   l_op *o = check_watch(L);
-  tp_loopsig_next_t *nx;
-  l_op *n;
-  int r;
-  n = new_op(L, NEXT_MT);
-  r = o->op ? tp_loopsig_watch_next(watch_of(o), &nx) : UV_EINVAL;
-  if (r < 0)
-    return tpL_raisef(L, "LoopError", 0, "cannot wait for the watch's next signal: %s",
-                      r == UV_EINVAL ? "the watch is stopped" : uv_strerror(r));
-  n->op = &nx->op;
-  tpL_loop_anchor(L, -1, n->op);
-  return 1;
+  tp_loopsig_next_t *nx = NULL;
+  l_op *n = tpL_op_new(L, NEXT_MT);
+  int r = o->op ? tp_loopsig_watch_next(watch_of(o), &nx) : UV_EINVAL;
+  return tpL_watch_next(L, n, r, nx, "signal");
 }
 
 /* take() -> {names...}: the deliveries nobody took yet, oldest first. */
@@ -241,7 +184,7 @@ static int sig_watch(lua_State *L) {
   int signums[TP_LOOPSIG_MAX];
   int n = check_signums(L, 1, signums);
   tp_loopsig_watch_t *w;
-  l_op *o = new_op(L, WATCH_MT);
+  l_op *o = tpL_op_new(L, WATCH_MT);
   int r = tp_loopsig_watch_start(tpL_loop(L), signums, n, &w);
   if (r < 0)
     return tpL_raisef(L, "LoopError", 0, "cannot watch signals: %s", uv_strerror(r));

@@ -27,12 +27,14 @@
 
 #define OP_MT "truthound.TreeHash"
 
-typedef struct l_treehash {
-  tp_treehash_op_t *h;    /* NULL once released */
-} l_treehash;
-
-static l_treehash *check_th(lua_State *L) {
+/* The operation's box (l_loop.c); op is the first member of
+** tp_treehash_op_t, so the box's op is the hash operation. */
+static tpL_op *check_th(lua_State *L) {
   return luaL_checkudata(L, 1, OP_MT);
+}
+
+static tp_treehash_op_t *hash_of(const tpL_op *o) {
+  return (tp_treehash_op_t *)o->op;
 }
 
 static const char *reason_of(int code) {
@@ -73,7 +75,8 @@ static int th_digest(lua_State *L) {
   const char *dir = luaL_checkstring(L, 1);
   tp_treehash_limits lim;
   lua_Integer jobs = 0;
-  l_treehash *u;
+  tpL_op *o;
+  tp_treehash_op_t *h;
   int r;
   tp_treehash_limits_default(&lim);
   if (!lua_isnoneornil(L, 2)) {
@@ -84,60 +87,40 @@ static int th_digest(lua_State *L) {
     lim.max_path = (size_t)opt_int(L, 2, "max_path", (lua_Integer)lim.max_path, 1, TP_TREEHASH_PATH_CAP);
     jobs = opt_int(L, 2, "jobs", 0, 0, 64);
   }
-  u = lua_newuserdatauv(L, sizeof *u, 0);
-  u->h = NULL;
-  luaL_setmetatable(L, OP_MT);
-  r = tp_treehash_start(tpL_loop(L), dir, &lim, (unsigned)jobs, &u->h);
+  o = tpL_op_new(L, OP_MT);
+  r = tp_treehash_start(tpL_loop(L), dir, &lim, (unsigned)jobs, &h);
   if (r < 0)
     return tpL_raisef(L, "LoopError", 0, "cannot start a tree hash: %s",
                       r == TP_TREEHASH_ENOMEM ? "out of memory" :
                       r == TP_TREEHASH_ECRYPTO ? "OpenSSL has no SHA-256" : "the loop is closed");
-  tpL_loop_anchor(L, -1, &u->h->op);
+  o->op = &h->op;
+  tpL_loop_anchor(L, -1, o->op);
   return 1;
 }
 
 /* __gc and __close: let go, cancelling if pending. */
 static int th_release(lua_State *L) {
-  l_treehash *u = check_th(L);
-  if (u->h) {
-    tpL_loop_unanchor(L, &u->h->op);
-    tp_loop_op_release(&u->h->op);
-    u->h = NULL;
-  }
+  tpL_op_release(L, check_th(L));
   return 0;
 }
 
 static int th_cancel(lua_State *L) {
-  l_treehash *u = check_th(L);
-  int was_pending = u->h != NULL && tp_loop_op_cancel(&u->h->op);
-  if (was_pending) tpL_loop_unanchor(L, &u->h->op);
-  lua_pushboolean(L, was_pending);
-  return 1;
-}
-
-static const char *state_of(const l_treehash *u) {
-  if (u->h == NULL) return "closed";
-  switch (u->h->op.state) {
-  case TP_LOOP_OP_PENDING: return "pending";
-  case TP_LOOP_OP_DONE: return "done";
-  case TP_LOOP_OP_CANCELLED: return "cancelled";
-  default: return "new";
-  }
+  return tpL_op_cancel(L, check_th(L));
 }
 
 static int th_status(lua_State *L) {
-  lua_pushstring(L, state_of(check_th(L)));
+  lua_pushstring(L, tpL_op_state(check_th(L)));
   return 1;
 }
 
 static int th_result(lua_State *L) {
-  l_treehash *u = check_th(L);
+  tpL_op *o = check_th(L);
   const tp_treehash_result *res;
-  if (u->h == NULL) return luaL_error(L, "the tree hash was closed");
-  if (u->h->op.state == TP_LOOP_OP_PENDING)
+  if (o->op == NULL) return luaL_error(L, "the tree hash was closed");
+  if (o->op->state == TP_LOOP_OP_PENDING)
     return luaL_error(L, "the tree hash is still pending (wait for it with loop.await)");
-  res = tp_treehash_result_of(u->h->tree);
-  if (u->h->op.state == TP_LOOP_OP_DONE && res->code == 0) {
+  res = tp_treehash_result_of(hash_of(o)->tree);
+  if (o->op->state == TP_LOOP_OP_DONE && res->code == 0) {
     lua_pushstring(L, res->digest);
     lua_pushlstring(L, res->listing, res->listing_len);
     lua_pushinteger(L, (lua_Integer)res->files);
@@ -146,7 +129,7 @@ static int th_result(lua_State *L) {
   }
   lua_pushnil(L);
   /* Cancelled: threads may still be winding down and writing; read nothing. */
-  if (u->h->op.state != TP_LOOP_OP_DONE) {
+  if (o->op->state != TP_LOOP_OP_DONE) {
     lua_pushliteral(L, "the tree hash was cancelled");
     lua_pushliteral(L, "");
     lua_pushstring(L, reason_of(TP_TREEHASH_ECANCELED));
@@ -161,8 +144,8 @@ static int th_result(lua_State *L) {
 }
 
 static int th_tostring(lua_State *L) {
-  l_treehash *u = check_th(L);
-  lua_pushfstring(L, "%s (%s): %p", OP_MT, state_of(u), (void *)u);
+  tpL_op *o = check_th(L);
+  lua_pushfstring(L, "%s (%s): %p", OP_MT, tpL_op_state(o), (void *)o);
   return 1;
 }
 
