@@ -11,25 +11,8 @@ local tp = require("truthound")
 
 sandbox.set_warn(function() end)
 
-local function tmpdir()
-  local p = os.tmpname()
-  os.remove(p)
-  assert(os.execute("mkdir -p '" .. p .. "' && chmod 755 '" .. p .. "'"))
-  return p
-end
-
-local function write(path, text)
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-end
-
-local function plugin(root, id, version, fields, body)
-  os.execute(("mkdir -p '%s/%s'"):format(root, id))
-  write(("%s/%s/plugin.lua"):format(root, id),
-        ("return {id = %q, version = %q, entry = \"main\", %s}\n"):format(id, version, fields or ""))
-  write(("%s/%s/main.lua"):format(root, id), "local M = {}\n" .. (body or "") .. "\nreturn M\n")
-end
+local dirs = dofile("tests/lua/support/plugin_dirs.lua")
+local tmpdir, write, plugin = dirs.tmpdir, dirs.write, dirs.plugin
 
 local HOOKS = 'hooks = {"activate", "deactivate", "save", "restore"}'
 local function counter(tag)
@@ -214,9 +197,13 @@ describe("HotReloadManager", function()
         required_signatures = 0, require_trusted_signer = false, name = "unsigned"}
     end)
 
-    it("GRACEFUL: a call under way finishes on the old version; the next goes to the new", function()
-      plugin(root, "p", "1.0.0", nil, 'function M.slow() local t = os.clock() ' ..
-             'while os.clock() - t < 0.3 do end return "old" end function M.v() return "old" end')
+    -- reload_during_slow_call(seconds, strategy) -> {pcall results of a
+    -- call that spins that long}, the handle: version 1.1.0 is reloaded
+    -- by the strategy 50 ms into the call
+    local function reload_during_slow_call(seconds, strategy)
+      plugin(root, "p", "1.0.0", nil, ('function M.slow() local t = os.clock() ' ..
+             'while os.clock() - t < %g do end return "old" end function M.v() return "old" end')
+             :format(seconds))
       start(policy)
       assert.is_true(m:load("p"))
       local h = m:get_plugin("p")
@@ -225,9 +212,14 @@ describe("HotReloadManager", function()
       tp.spawn(function()
         tp.sleep(50)
         plugin(root, "p", "1.1.0", nil, 'function M.v() return "new" end')
-        assert.is_true(hr:reload("p", {strategy = "GRACEFUL"}).success)
+        assert.is_true(hr:reload("p", {strategy = strategy}).success)
       end)
       tp.run()
+      return slow, h
+    end
+
+    it("GRACEFUL: a call under way finishes on the old version; the next goes to the new", function()
+      local slow, h = reload_during_slow_call(0.3, "GRACEFUL")
       assert.same({true, "old"}, slow)
       assert.equal("new", h:call("v"))
     end)
@@ -328,19 +320,7 @@ describe("HotReloadManager", function()
     end)
 
     it("IMMEDIATE: a call under way is cut short with ReloadInterrupted", function()
-      plugin(root, "p", "1.0.0", nil, 'function M.slow() local t = os.clock() ' ..
-             'while os.clock() - t < 2 do end return "old" end')
-      start(policy)
-      assert.is_true(m:load("p"))
-      local h = m:get_plugin("p")
-      local slow
-      tp.spawn(function() slow = {pcall(h.call, h, "slow")} end)
-      tp.spawn(function()
-        tp.sleep(50)
-        plugin(root, "p", "1.1.0", nil, 'function M.v() return "new" end')
-        assert.is_true(hr:reload("p", {strategy = "IMMEDIATE"}).success)
-      end)
-      tp.run()
+      local slow, h = reload_during_slow_call(2, "IMMEDIATE")
       assert.is_false(slow[1])
       assert.equal("ReloadInterrupted", errors.kind(slow[2]))
       assert.equal("1.0.0", slow[2].version)

@@ -12,27 +12,8 @@ local tp = require("truthound")
 
 sandbox.set_warn(function() end)
 
-local function tmpdir()
-  local p = os.tmpname()
-  os.remove(p)
-  assert(os.execute("mkdir -p '" .. p .. "'"))
-  return p
-end
-
-local function write(path, text)
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-end
-
--- plugin(root, id, version, fields, body): plugin.lua with the given extra
--- fields (Lua source) and main.lua with body inside "local M = {} ... return M".
-local function plugin(root, id, version, fields, body)
-  os.execute(("mkdir -p '%s/%s'"):format(root, id))
-  write(("%s/%s/plugin.lua"):format(root, id),
-        ("return {id = %q, version = %q, entry = \"main\", %s}\n"):format(id, version, fields or ""))
-  write(("%s/%s/main.lua"):format(root, id), "local M = {}\n" .. (body or "") .. "\nreturn M\n")
-end
+local dirs = dofile("tests/lua/support/plugin_dirs.lua")
+local tmpdir, write, plugin = dirs.tmpdir, dirs.write, dirs.plugin
 
 local function new(root, extra)
   local cfg = {plugin_dirs = {root}, require_signature = false, scan_entrypoints = false,
